@@ -1,0 +1,186 @@
+# libevent-lessons: libevent taught in pairs, 1.x style ("event1") beside 2.x
+# style ("event2"). `make help` lists every target.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+BUILD ?= build
+BIN   := $(BUILD)/bin
+OBJ   := $(BUILD)/obj
+
+# --- Compiler and dependencies ---------------------------------------------
+# CC and CFLAGS may be overridden (make CC=clang test); the standard and the
+# warnings may not.
+CFLAGS ?= -O2 -g
+ifeq ($(origin CC),default)
+CC := cc
+endif
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+WARN_FLAGS := -std=c11 -Wall -Wextra -Werror
+ALL_CFLAGS  = $(WARN_FLAGS) $(CFLAGS) $(SAN_FLAGS)
+ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Ilessons $(CPPFLAGS)
+
+# Looked up when first needed (so `make deps lesson-1` works on a machine that
+# has no libevent yet), then remembered.
+memo = $(eval $(1) := $(shell $(2)))$($(1))
+LIBEVENT_CFLAGS = $(call memo,LIBEVENT_CFLAGS,pkg-config --cflags libevent 2>/dev/null)
+LIBEVENT_LIBS   = $(call memo,LIBEVENT_LIBS,pkg-config --libs libevent 2>/dev/null)
+CHECK_CFLAGS    = $(call memo,CHECK_CFLAGS,pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS      = $(call memo,CHECK_LIBS,pkg-config --libs check 2>/dev/null)
+
+# Debian/Ubuntu packages behind `make deps`.
+DEB_PACKAGES := make gcc clang pkg-config libevent-dev check valgrind socat netcat-openbsd jq
+
+V ?= 0
+# make -s: no "CC file" lines either (short options are MAKEFLAGS' first word).
+ifneq ($(findstring s,$(filter-out -%,$(firstword $(MAKEFLAGS)))),)
+V := quiet
+endif
+ifeq ($(V),quiet)
+Q := @
+say =
+else ifeq ($(V),0)
+Q := @
+say = @printf '  %-8s %s\n' $(1) $(2);
+else
+Q :=
+say =
+endif
+
+# --- What there is ------------------------------------------------------------
+LESSON_DIRS := $(sort $(patsubst %/,%,$(wildcard lessons/[0-9][0-9]-*/)))
+LESSON_SRCS := $(foreach d,$(LESSON_DIRS),$(wildcard $(d)/event1*.c $(d)/event2*.c))
+
+# lessons/02-event-lifecycle/event1.c -> build/bin/02-event1
+#  lessons/09-tcp-server/event2-server.c -> build/bin/09-event2-server
+lesson_number = $(firstword $(subst -, ,$(notdir $(patsubst %/,%,$(dir $(1))))))
+program_of = $(BIN)/$(call lesson_number,$(1))-$(basename $(notdir $(1)))
+style_of = $(if $(filter event1%,$(notdir $(1))),event1,event2)
+LESSON_PROGRAMS := $(foreach s,$(LESSON_SRCS),$(call program_of,$(s)))
+
+TRACE_OBJ := $(OBJ)/lessons/trace.o
+PURITY := tests/check-purity.sh
+
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_RUNNER := $(BIN)/run-tests
+
+# --- Building -----------------------------------------------------------------
+.PHONY: all
+all: $(LESSON_PROGRAMS) ## Build every lesson program into build/bin/
+
+# Every object records the headers it read, system ones included (-MD): the
+# purity check reads that list to refuse *_compat.h in event2 code. A variant
+# sees only its own kit's header directory.
+$(OBJ)/%.o: %.c | need-libevent
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I$(call style_of,$<) $(LIBEVENT_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+# A variant links only if it, and its kit's probe, call nothing outside the
+# kit's symbols.txt (see event1/README.md and event2/README.md).
+define variant_rule
+$(call program_of,$(1)): $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o $(TRACE_OBJ) $(call style_of,$(1))/symbols.txt $(PURITY)
+	$$(call say,LD,$$@)
+	$$(Q)$(PURITY) $(call style_of,$(1)) $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBEVENT_LIBS)
+endef
+$(foreach s,$(LESSON_SRCS),$(eval $(call variant_rule,$(s))))
+
+$(TEST_RUNNER): $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS)) | need-check
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBEVENT_LIBS)
+
+$(OBJ)/tests/%.o: tests/%.c | need-libevent need-check
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIBEVENT_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# --- Dependencies -------------------------------------------------------------
+.PHONY: need-libevent need-check deps
+need-libevent:
+	@command -v pkg-config >/dev/null || { echo "error: pkg-config not found; install it: make deps (or: sudo apt-get install pkg-config)" >&2; exit 1; }
+	@pkg-config --exists libevent && printf '#include <event.h>\n#include <event2/event.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
+	  || { echo "error: libevent 2.x headers not found; install them: make deps (or: sudo apt-get install libevent-dev pkg-config)" >&2; exit 1; }
+
+need-check: need-libevent
+	@pkg-config --exists check && printf '#include <check.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
+	  || { echo "error: the Check unit-test library was not found; install it: make deps (or: sudo apt-get install check)" >&2; exit 1; }
+
+deps: ## Install what the course needs (apt-get; sudo when not root)
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: everything is installed ($(DEB_PACKAGES))"; exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "deps: no apt-get here; install these by hand: $$missing" >&2; exit 1; }; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	echo "deps: installing" $$missing; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+# --- Lessons ------------------------------------------------------------------
+# `make lesson-2` and `make lesson-02` both work: the number is matched
+# against the lesson directories, and anything else lists the valid ones.
+strip_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+lesson_dir_for = $(if $(1),$(if $(call strip_digits,$(1)),,$(firstword $(wildcard lessons/$(1)-*/ lessons/0$(1)-*/))))
+lesson_programs_for = $(filter $(BIN)/$(call lesson_number,$(call lesson_dir_for,$(1)))-%,$(LESSON_PROGRAMS))
+
+.SECONDEXPANSION:
+.PHONY: lessons
+lessons: ## List the lessons with their titles
+	@lessons/run-lesson.sh --list
+
+lesson-%: $$(call lesson_programs_for,$$*) ## Build and run lesson N in both styles, side by side
+	@lessons/run-lesson.sh "$*"
+
+lesson-:
+	@lessons/run-lesson.sh ""
+
+bless-%: $$(call lesson_programs_for,$$*) ## Rewrite lesson N's expected.trace from its programs (on purpose only)
+	@lessons/run-lesson.sh --bless "$*"
+
+diff-%: ## Show how lesson N's event1 and event2 sources differ
+	@lessons/run-lesson.sh --diff "$*"
+
+# --- Tests --------------------------------------------------------------------
+.PHONY: test memcheck sanitize
+test: $(LESSON_PROGRAMS) $(TEST_RUNNER) ## Run every Check suite (lessons, semantics, tooling)
+	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER)
+
+memcheck: $(LESSON_PROGRAMS) ## Run every lesson program under valgrind (0 errors, 0 bytes lost)
+	@tests/memcheck.sh $(LESSON_PROGRAMS)
+
+sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the suite
+	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test
+
+# --- Docs ---------------------------------------------------------------------
+.PHONY: docs check-docs
+docs: ## Refresh the code excerpts in docs/ from the lesson sources
+	@docs/snippets.sh --update
+
+check-docs: ## Check that every code excerpt in docs/ matches its source
+	@docs/snippets.sh --check
+
+# --- Information --------------------------------------------------------------
+.PHONY: help doctor clean
+doctor: ## Show the compiler, libevent and Check found, and libevent's backends
+	@tests/doctor.sh "$(CC)"
+
+clean: ## Remove build/
+	rm -rf $(BUILD)
+
+help: ## List the targets
+	@echo "libevent-lessons: libevent 1.x style (event1) beside 2.x style (event2)."
+	@echo
+	@grep -hE '^[a-z%][a-zA-Z0-9_%-]*:.*## ' $(MAKEFILE_LIST) \
+	  | sed -E 's/^([^:]*):.*## (.*)/\1\t\2/' \
+	  | awk -F'\t' '{ t=$$1; sub(/%$$/, "N", t); printf "  make %-12s %s\n", t, $$2 }'
+	@echo
+	@echo "Variables: CC=clang, CFLAGS=..., V=1 (show commands), NO_COLOR=1 (plain output)."

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# run-lesson.sh - what `make lesson-N`, `make lessons` and `make diff-N` run.
+#
+#   run-lesson.sh N          run lesson N's two variants (already built in
+#                            $BUILD/bin), show their traces side by side and
+#                            say whether each matches the lesson's expected.trace
+#   run-lesson.sh --list     list the lessons with their titles
+#   run-lesson.sh --diff N   show how the lesson's event1 and event2 sources differ
+#   run-lesson.sh --bless N  rewrite the lesson's expected.trace from what the
+#                            two variants print now, then show the change
+#
+# Colour when standard output is a terminal and NO_COLOR is unset.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here" || exit 2
+bin=${BUILD:-build}/bin
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    bold=$'\e[1m' dim=$'\e[2m' red=$'\e[31m' green=$'\e[32m' yellow=$'\e[33m' cyan=$'\e[36m' off=$'\e[0m'
+else
+    bold='' dim='' red='' green='' yellow='' cyan='' off=''
+fi
+
+lesson_dirs() { ls -d lessons/[0-9][0-9]-*/ 2>/dev/null | sed 's:/$::'; }
+
+title_of() { # first heading of the README, without "# ": "Lesson 02: The event lifecycle"
+    sed -n '1s/^# *//p' "$1/README.md" 2>/dev/null
+}
+
+list_lessons() {
+    local d n
+    for d in $(lesson_dirs); do
+        n=${d#lessons/}; n=${n%%-*}
+        printf '  %s  %-44s make lesson-%d\n' "$n" "$(title_of "$d" | sed 's/^Lesson [0-9]*: //')" "$((10#$n))"
+    done
+}
+
+# Print the directory of lesson $1 ("2", "02"), or fail listing the lessons.
+resolve() {
+    local want=$1 d n
+    if [[ $want =~ ^[0-9]{1,2}$ ]]; then
+        for d in $(lesson_dirs); do
+            n=${d#lessons/}; n=${n%%-*}
+            if [ "$((10#$n))" -eq "$((10#$want))" ]; then echo "$d"; return 0; fi
+        done
+    fi
+    {
+        echo "There is no lesson '$want'. The lessons are:"
+        list_lessons
+    } >&2
+    return 2
+}
+
+# The expected trace of one style: lines that belong to the other style only
+# (first word event1 or event2) are dropped.
+expected_for() { # style file
+    local other=event2
+    [ "$1" = event2 ] && other=event1
+    grep -v -E "^$other( |\$)" "$2"
+}
+
+# Two traces side by side, aligned by diff: equal lines share a row, lines
+# only one side has stand alone.
+side_by_side() { # left right width
+    diff --unchanged-line-format='=%L' --old-line-format='<%L' --new-line-format='>%L' "$1" "$2" |
+    awk -v w="$3" -v bold="$bold" -v dim="$dim" -v red="$red" -v green="$green" \
+        -v yellow="$yellow" -v cyan="$cyan" -v off="$off" '
+    function paint(s) {
+        if (s ~ /^event[12] /) return cyan s off
+        if (s ~ /^[^ ]+ +active /) return yellow s off
+        if (s ~ /^[^ ]+ +callback/) return green s off
+        return s
+    }
+    function cell(s, mark,   shown) {
+        shown = length(s) > w ? substr(s, 1, w - 1) "~" : s
+        return paint(shown) sprintf("%*s", w - length(shown), "")
+    }
+    function flush(   i, n, l, r, mark) {
+        n = nl > nr ? nl : nr
+        for (i = 1; i <= n; i++) {
+            l = (i <= nl) ? L[i] : ""; r = (i <= nr) ? R[i] : ""
+            mark = (i <= nl && i <= nr) ? red "|" off : " "
+            printf "%s %s %s\n", cell(l), mark, paint(r)
+        }
+        nl = nr = 0
+    }
+    function rule(n,   s) { s = sprintf("%*s", n, ""); gsub(/ /, "-", s); return s }
+    BEGIN { printf "%s%-*s   %s%s\n", bold, w, "event1", "event2", off
+            printf "%s%s   %s%s\n", dim, rule(w), rule(w), off }
+    /^=/ { flush(); s = substr($0, 2); printf "%s   %s\n", cell(s), paint(s); next }
+    /^</ { L[++nl] = substr($0, 2); next }
+    /^>/ { R[++nr] = substr($0, 2); next }
+    END { flush() }'
+}
+
+run_lesson() {
+    local dir n status=0 style out err rc width cols
+    dir=$(resolve "$1") || return 2
+    n=${dir#lessons/}; n=${n%%-*}
+    local expected="$dir/expected.trace"
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+
+    echo "${bold}$(title_of "$dir")${off}  ($dir)"
+    for style in event1 event2; do
+        out="$tmp/$style.out" err="$tmp/$style.err"
+        if [ ! -x "$bin/$n-$style" ]; then
+            echo "${red}$bin/$n-$style is missing: run make lesson-$((10#$n))${off}" >&2
+            return 1
+        fi
+        # libevent reads EVENT_* variables (EVENT_NOEPOLL, ...); the expected
+        # traces were made without them.
+        env $(env | sed -n 's/^\(EVENT_[A-Z_]*\)=.*/-u \1/p') "$bin/$n-$style" >"$out" 2>"$err"
+        rc=$?
+        echo "$rc" > "$tmp/$style.rc"
+    done
+
+    width=0
+    for style in event1 event2; do
+        cols=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$tmp/$style.out")
+        [ "$cols" -gt "$width" ] && width=$cols
+    done
+    # On a terminal, fit its width (cutting long lines with ~); in a pipe,
+    # keep whole lines.
+    if [ -t 1 ]; then
+        cols=${COLUMNS:-$(tput cols 2>/dev/null || echo 160)}
+        [ "$width" -gt $(( (cols - 3) / 2 )) ] && width=$(( (cols - 3) / 2 ))
+        [ "$width" -lt 20 ] && width=20
+    fi
+    echo
+    side_by_side "$tmp/event1.out" "$tmp/event2.out" "$width"
+    echo
+
+    local verdict=""
+    for style in event1 event2; do
+        rc=$(cat "$tmp/$style.rc")
+        if [ "$rc" -ne 0 ]; then
+            verdict+="${red}$style: exited with status $rc${off}  "
+            sed "s/^/  $style stderr: /" "$tmp/$style.err" >&2
+            status=1
+        elif [ ! -r "$expected" ]; then
+            verdict+="${red}$style: no $expected to compare with${off}  "
+            status=1
+        elif expected_for "$style" "$expected" | cmp -s - "$tmp/$style.out"; then
+            verdict+="${green}$style: matches expected.trace ✓${off}  "
+        else
+            verdict+="${red}$style: differs from expected.trace ✗${off}  "
+            expected_for "$style" "$expected" | diff -u --label "expected ($style)" --label "$bin/$n-$style" - "$tmp/$style.out" | sed 's/^/    /' >&2
+            status=1
+        fi
+    done
+    echo "$verdict"
+    return $status
+}
+
+# Write expected.trace from the two variants' output: lines both print once,
+# style-only lines (event1 ... / event2 ...) in the place diff puts them. Any
+# other difference means the variants disagree, and nothing is written.
+bless() {
+    local dir n tmp style
+    dir=$(resolve "$1") || return 2
+    n=${dir#lessons/}; n=${n%%-*}
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    for style in event1 event2; do
+        [ -x "$bin/$n-$style" ] || { echo "$bin/$n-$style is missing: build it first" >&2; return 1; }
+        env $(env | sed -n 's/^\(EVENT_[A-Z_]*\)=.*/-u \1/p') "$bin/$n-$style" > "$tmp/$style" ||
+            { echo "$bin/$n-$style failed; nothing written" >&2; return 1; }
+    done
+    diff --unchanged-line-format='%L' --old-line-format='<%L' --new-line-format='>%L' \
+        "$tmp/event1" "$tmp/event2" > "$tmp/merged"
+    if grep -E '^<' "$tmp/merged" | grep -q -v -E '^<event1( |$)' ||
+       grep -E '^>' "$tmp/merged" | grep -q -v -E '^>event2( |$)'; then
+        echo "The variants disagree on lines that are not style-only; nothing written:" >&2
+        diff -u "$tmp/event1" "$tmp/event2" >&2
+        return 1
+    fi
+    sed -e 's/^[<>]//' "$tmp/merged" > "$dir/expected.trace"
+    echo "wrote $dir/expected.trace; read its diff before committing:"
+    git --no-pager diff --stat -- "$dir/expected.trace" 2>/dev/null
+    git --no-pager diff -- "$dir/expected.trace" 2>/dev/null
+    return 0
+}
+
+case "${1:-}" in
+    --list) list_lessons ;;
+    --bless) bless "${2:-}"; exit $? ;;
+    --diff)
+        dir=$(resolve "${2:-}") || exit 2
+        for f in "$dir"/event1*.c; do
+            g="$dir/event2${f##*/event1}"
+            if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+                diff -u "$f" "$g" | sed -e "s/^-.*/$red&$off/" -e "s/^+.*/$green&$off/" -e "s/^@@.*/$cyan&$off/"
+            else
+                diff -u "$f" "$g"
+            fi
+        done
+        exit 0 ;;
+    -h|--help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) run_lesson "$1"; exit $? ;;
+esac
