@@ -1,0 +1,13 @@
+/*
+ * suites.h - the Check suites run by tests/main.c.
+ */
+#ifndef TESTS_SUITES_H
+#define TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *lessons_suite(void);   /* tests/lessons.c: every lesson's trace */
+Suite *semantics_suite(void); /* tests/semantics.c: libevent's ordering rules */
+Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
+
+#endif

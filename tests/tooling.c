@@ -1,0 +1,501 @@
+/*
+ * tooling.c - the tooling suite: what `make` does for students and what
+ * keeps the course honest: the style purity check (on a scratch copy of the
+ * build, with variants made impure on purpose), lesson selection and its
+ * errors, messages for missing dependencies, the docs' code excerpts and
+ * test citations, and the kits' symbol lists.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "suites.h"
+#include "util.h"
+
+#include <glob.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { MAKE_TIMEOUT_MS = 60000 };
+
+static void run_make(const char *const args[], const char *const env[], struct run_result *r)
+{
+    const char *argv[32] = { "make", "--no-print-directory" };
+    size_t n = 2;
+    for (size_t i = 0; args[i] != NULL && n < 30; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    run_program(argv, env, MAKE_TIMEOUT_MS, r);
+    ck_assert_msg(!r->timed_out, "make did not finish within %d ms", MAKE_TIMEOUT_MS);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* --- Purity ------------------------------------------------------------------ */
+
+/* A scratch copy of what building a lesson needs, with one lesson, 98, made
+   of the given variants. Returns the directory. */
+static char *scratch_tree(const char *event1_source, const char *event2_source)
+{
+    char *dir = make_temp_dir(), *script, *path;
+    if (asprintf(&script,
+                 "mkdir -p '%1$s/lessons/98-impure' '%1$s/tests' && "
+                 "cp -r Makefile event1 event2 '%1$s/' && "
+                 "cp lessons/trace.c lessons/trace.h lessons/run-lesson.sh '%1$s/lessons/' && "
+                 "cp tests/check-purity.sh '%1$s/tests/'",
+                 dir) < 0)
+        abort();
+    const char *sh[] = { "sh", "-c", script, NULL };
+    struct run_result r;
+    run_program(sh, NULL, 10000, &r);
+    ck_assert_msg(r.status == 0, "making the scratch tree failed: %s", r.err);
+    run_result_free(&r);
+    free(script);
+
+    if (asprintf(&path, "%s/lessons/98-impure/event1.c", dir) < 0)
+        abort();
+    write_file(path, event1_source);
+    free(path);
+    if (asprintf(&path, "%s/lessons/98-impure/event2.c", dir) < 0)
+        abort();
+    write_file(path, event2_source);
+    free(path);
+    return dir;
+}
+
+static const char clean_event1[] =
+    "#include \"event1.h\"\n"
+    "int main(void) { struct event_base *b = event_init(); event_base_free(b); return 0; }\n";
+static const char clean_event2[] =
+    "#include \"event2.h\"\n"
+    "int main(void) { struct event_base *b = event_base_new(); event_base_free(b); return 0; }\n";
+
+/* Build one program of the scratch tree; returns make's result. */
+static void build_scratch(const char *dir, const char *program, struct run_result *r)
+{
+    char *target;
+    if (asprintf(&target, "build/bin/%s", program) < 0)
+        abort();
+    /* BUILD and SANITIZE may come from the make running this suite. */
+    const char *args[] = { "-C", dir, "BUILD=build", target, NULL };
+    run_make(args, NULL, r);
+    free(target);
+}
+
+START_TEST(purity_accepts_clean_variants)
+{
+    char *dir = scratch_tree(clean_event1, clean_event2);
+    struct run_result r;
+    build_scratch(dir, "98-event1", &r);
+    ck_assert_msg(r.status == 0, "clean event1 variant did not build:\n%s", r.err);
+    run_result_free(&r);
+    build_scratch(dir, "98-event2", &r);
+    ck_assert_msg(r.status == 0, "clean event2 variant did not build:\n%s", r.err);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(purity_rejects_event1_call_in_event2_variant)
+{
+    /* event2.h does not declare event_set(); a student who declares it by
+       hand gets past the compiler, not past the build. */
+    static const char impure[] =
+        "#include \"event2.h\"\n"
+        "void event_set(struct event *, evutil_socket_t, short,\n"
+        "               void (*)(evutil_socket_t, short, void *), void *);\n"
+        "static void cb(evutil_socket_t fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }\n"
+        "int main(void) {\n"
+        "    struct event_base *b = event_base_new();\n"
+        "    struct event *ev = event_new(b, -1, 0, cb, NULL);\n"
+        "    event_set(ev, -1, 0, cb, NULL);\n"
+        "    event_free(ev); event_base_free(b); return 0;\n"
+        "}\n";
+    char *dir = scratch_tree(clean_event1, impure);
+    struct run_result r;
+    build_scratch(dir, "98-event2", &r);
+    ck_assert_msg(r.status != 0, "an event2 variant calling event_set was built");
+    ck_assert_msg(strstr(r.err, "event2 style may not call event_set") != NULL,
+                  "the message does not name event_set:\n%s", r.err);
+    ck_assert_msg(strstr(r.err, "lessons/98-impure/event2.c") != NULL,
+                  "the message does not name the file:\n%s", r.err);
+    char *binary;
+    if (asprintf(&binary, "%s/build/bin/98-event2", dir) < 0)
+        abort();
+    ck_assert_msg(access(binary, F_OK) != 0, "the impure program was linked anyway");
+    free(binary);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(purity_rejects_event2_call_in_event1_variant)
+{
+    static const char impure[] =
+        "#include \"event1.h\"\n"
+        "static void cb(int fd, short what, void *arg) { (void)fd; (void)what; (void)arg; }\n"
+        "int main(void) {\n"
+        "    struct event_base *b = event_init();\n"
+        "    struct event *ev = event_new(b, -1, 0, cb, NULL);\n"
+        "    event_free(ev); event_base_free(b); return 0;\n"
+        "}\n";
+    char *dir = scratch_tree(impure, clean_event2);
+    struct run_result r;
+    build_scratch(dir, "98-event1", &r);
+    ck_assert_msg(r.status != 0, "an event1 variant calling event_new was built");
+    ck_assert_msg(strstr(r.err, "event1 style may not call event_new (it is event2 style") != NULL,
+                  "the message does not name event_new:\n%s", r.err);
+    ck_assert_msg(strstr(r.err, "event_free") != NULL, "event_free was not reported too:\n%s",
+                  r.err);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(purity_rejects_compat_header_in_event2_variant)
+{
+    /* Only 2.x calls, but the 1.x header is read: its macros are 1.x style. */
+    static const char impure[] =
+        "#include \"event2.h\"\n"
+        "#include <event2/event_compat.h>\n"
+        "int main(void) { struct event_base *b = event_base_new(); event_base_free(b); return 0; }\n";
+    char *dir = scratch_tree(clean_event1, impure);
+    struct run_result r;
+    build_scratch(dir, "98-event2", &r);
+    ck_assert_msg(r.status != 0, "an event2 variant including event_compat.h was built");
+    ck_assert_msg(strstr(r.err, "may not include a compat header") != NULL &&
+                      strstr(r.err, "event_compat.h") != NULL,
+                  "the message does not name the header:\n%s", r.err);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+/* The lists themselves: event2's has nothing a compat header declares;
+   event1's has none of the 2.x calls the lessons set against 1.x ones. */
+START_TEST(symbol_lists_keep_the_styles_apart)
+{
+    char *event2_list = read_file("event2/symbols.txt");
+    char *event1_list = read_file("event1/symbols.txt");
+    ck_assert_ptr_nonnull(event2_list);
+    ck_assert_ptr_nonnull(event1_list);
+    static const char *compat_only[] = { "event_init", "event_set", "event_dispatch", "event_loop",
+                                         "event_loopexit", "event_loopbreak", "event_once",
+                                         "event_get_method", "event_priority_init",
+                                         "bufferevent_new", "bufferevent_settimeout",
+                                         "evbuffer_readline", "evbuffer_setcb", "evbuffer_find" };
+    static const char *event2_only[] = { "event_new", "event_free", "event_assign",
+                                         "event_base_new", "event_base_dispatch", "event_base_loop",
+                                         "event_base_loopexit", "event_base_loopbreak",
+                                         "event_base_once", "event_base_get_method",
+                                         "event_base_priority_init", "bufferevent_socket_new",
+                                         "evconnlistener_new_bind", "event_get_supported_methods" };
+    char line[128];
+    for (size_t i = 0; i < sizeof compat_only / sizeof compat_only[0]; i++) {
+        snprintf(line, sizeof line, "\n%s\n", compat_only[i]);
+        ck_assert_msg(strstr(event2_list, line) == NULL, "event2/symbols.txt lists %s",
+                      compat_only[i]);
+        ck_assert_msg(strstr(event1_list, line) != NULL, "event1/symbols.txt lacks %s",
+                      compat_only[i]);
+    }
+    for (size_t i = 0; i < sizeof event2_only / sizeof event2_only[0]; i++) {
+        snprintf(line, sizeof line, "\n%s\n", event2_only[i]);
+        ck_assert_msg(strstr(event1_list, line) == NULL, "event1/symbols.txt lists %s",
+                      event2_only[i]);
+        ck_assert_msg(strstr(event2_list, line) != NULL, "event2/symbols.txt lacks %s",
+                      event2_only[i]);
+    }
+    free(event1_list);
+    free(event2_list);
+}
+END_TEST
+
+/* --- make lesson-N, make lessons, make help ---------------------------------- */
+
+static void assert_unknown_lesson(const char *target)
+{
+    char *build;
+    if (asprintf(&build, "BUILD=%s", build_dir()) < 0)
+        abort();
+    const char *args[] = { target, build, NULL };
+    struct run_result r;
+    run_make(args, NULL, &r);
+    ck_assert_msg(r.status != 0, "make %s succeeded", target);
+    ck_assert_msg(strstr(r.err, "There is no lesson") != NULL, "make %s: no clear message:\n%s",
+                  target, r.err);
+    ck_assert_msg(strstr(r.err, "make lesson-1") != NULL && strstr(r.err, "make lesson-6") != NULL,
+                  "make %s does not list the lessons:\n%s", target, r.err);
+    run_result_free(&r);
+    free(build);
+}
+
+START_TEST(unknown_lesson_fails_and_lists_the_lessons)
+{
+    assert_unknown_lesson("lesson-99");
+    assert_unknown_lesson("lesson-x");
+    assert_unknown_lesson("lesson-0");
+    assert_unknown_lesson("lesson-");
+}
+END_TEST
+
+START_TEST(lesson_number_with_or_without_leading_zero)
+{
+    char *build;
+    if (asprintf(&build, "BUILD=%s", build_dir()) < 0)
+        abort();
+    const char *targets[] = { "lesson-2", "lesson-02" };
+    for (size_t i = 0; i < 2; i++) {
+        const char *args[] = { targets[i], build, NULL };
+        struct run_result r;
+        run_make(args, NULL, &r);
+        ck_assert_msg(r.status == 0, "make %s failed:\n%s%s", targets[i], r.out, r.err);
+        ck_assert_msg(strstr(r.out, "event1: matches expected.trace") != NULL &&
+                          strstr(r.out, "event2: matches expected.trace") != NULL,
+                      "make %s did not report both matches:\n%s", targets[i], r.out);
+        ck_assert_msg(strstr(r.out, "\033[") == NULL, "colour codes in piped output");
+        ck_assert_msg(strstr(r.out, "reader   seen       pending(READ)+active(READ)") != NULL,
+                      "make %s did not show the trace", targets[i]);
+        run_result_free(&r);
+    }
+    free(build);
+}
+END_TEST
+
+START_TEST(make_lessons_lists_every_lesson)
+{
+    const char *args[] = { "lessons", NULL };
+    struct run_result r;
+    run_make(args, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    size_t n;
+    char **dirs = lesson_dirs(&n);
+    ck_assert_uint_ge(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        char number[8];
+        snprintf(number, sizeof number, "  %.2s  ", strrchr(dirs[i], '/') + 1);
+        ck_assert_msg(strstr(r.out, number) != NULL, "make lessons does not list %s:\n%s",
+                      dirs[i], r.out);
+        free(dirs[i]);
+    }
+    free(dirs);
+    ck_assert_msg(strstr(r.out, "The event lifecycle") != NULL, "no titles:\n%s", r.out);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(make_help_lists_the_targets)
+{
+    const char *args[] = { "help", NULL };
+    struct run_result r;
+    run_make(args, NULL, &r);
+    ck_assert_int_eq(r.status, 0);
+    const char *targets[] = { "make lesson-N", "make lessons", "make test", "make memcheck",
+                              "make sanitize", "make doctor", "make deps", "make help",
+                              "make diff-N", "make bless-N", "make docs" };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        ck_assert_msg(strstr(r.out, targets[i]) != NULL, "make help lacks %s:\n%s", targets[i],
+                      r.out);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(make_doctor_reports_what_it_found)
+{
+    const char *args[] = { "doctor", NULL };
+    struct run_result r;
+    run_make(args, NULL, &r);
+    ck_assert_msg(r.status == 0, "make doctor failed:\n%s", r.err);
+    const char *words[] = { "compiler", "libevent", "2.1.", "check", "epoll", "default" };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        ck_assert_msg(strstr(r.out, words[i]) != NULL, "make doctor does not mention %s:\n%s",
+                      words[i], r.out);
+    run_result_free(&r);
+}
+END_TEST
+
+/* --- Missing dependencies ------------------------------------------------------ */
+
+START_TEST(missing_libevent_is_named)
+{
+    /* pkg-config that finds nothing is what a machine without libevent-dev
+       looks like to the Makefile. */
+    const char *env[] = { "PKG_CONFIG_LIBDIR=/nonexistent", "PKG_CONFIG_PATH=", NULL };
+    const char *args[] = { "need-libevent", NULL };
+    struct run_result r;
+    run_make(args, env, &r);
+    ck_assert_msg(r.status != 0, "need-libevent passed without libevent");
+    ck_assert_msg(strstr(r.err, "libevent-dev") != NULL && strstr(r.err, "make deps") != NULL,
+                  "the message does not name the package:\n%s", r.err);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(missing_check_is_named)
+{
+    char *dir = make_temp_dir(), *pc, *libdir, *pkgconfig;
+    /* A pkg-config directory that has libevent but not check. */
+    if (asprintf(&pc, "%s/libevent.pc", dir) < 0 || asprintf(&libdir, "PKG_CONFIG_LIBDIR=%s", dir) < 0)
+        abort();
+    struct run_result r;
+    const char *where[] = { "pkg-config", "--variable=pcfiledir", "libevent", NULL };
+    run_program(where, NULL, 5000, &r);
+    ck_assert_int_eq(r.status, 0);
+    r.out[strcspn(r.out, "\n")] = '\0';
+    if (asprintf(&pkgconfig, "%s/libevent.pc", r.out) < 0)
+        abort();
+    run_result_free(&r);
+    char *text = read_file(pkgconfig);
+    ck_assert_ptr_nonnull(text);
+    write_file(pc, text);
+
+    const char *env[] = { libdir, "PKG_CONFIG_PATH=", NULL };
+    const char *args[] = { "need-check", NULL };
+    run_make(args, env, &r);
+    ck_assert_msg(r.status != 0, "need-check passed without check");
+    ck_assert_msg(strstr(r.err, "apt-get install check") != NULL,
+                  "the message does not name the package:\n%s", r.err);
+    run_result_free(&r);
+    free(text);
+    free(pkgconfig);
+    free(pc);
+    free(libdir);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
+/* --- Docs ---------------------------------------------------------------------- */
+
+START_TEST(docs_excerpts_match_their_sources)
+{
+    const char *argv[] = { "docs/snippets.sh", "--check", NULL };
+    struct run_result r;
+    run_program(argv, NULL, 30000, &r);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    run_result_free(&r);
+}
+END_TEST
+
+/* Every `semantics/NAME` a README or walkthrough cites is a test in
+   tests/semantics.c, and every lesson README cites at least one. */
+START_TEST(docs_cite_only_existing_tests)
+{
+    char *tests = read_file("tests/semantics.c");
+    ck_assert_ptr_nonnull(tests);
+    glob_t found;
+    ck_assert_int_eq(glob("lessons/*/README.md", 0, NULL, &found), 0);
+    glob("docs/*.md", GLOB_APPEND, NULL, &found);
+    glob("docs/lessons/*.md", GLOB_APPEND, NULL, &found);
+    regex_t cite;
+    ck_assert_int_eq(regcomp(&cite, "`semantics/([a-z0-9_]+)`", REG_EXTENDED), 0);
+    for (size_t i = 0; i < found.gl_pathc; i++) {
+        char *text = read_file(found.gl_pathv[i]);
+        int citations = 0;
+        regmatch_t m[2];
+        for (const char *p = text; regexec(&cite, p, 2, m, 0) == 0; p += m[0].rm_eo) {
+            char wanted[160];
+            snprintf(wanted, sizeof wanted, "START_TEST(%.*s)", (int)(m[1].rm_eo - m[1].rm_so),
+                     p + m[1].rm_so);
+            ck_assert_msg(strstr(tests, wanted) != NULL, "%s cites %.*s, which is not a test",
+                          found.gl_pathv[i], (int)(m[0].rm_eo - m[0].rm_so), p + m[0].rm_so);
+            citations++;
+        }
+        if (strncmp(found.gl_pathv[i], "lessons/", 8) == 0)
+            ck_assert_msg(citations > 0, "%s cites no semantics test", found.gl_pathv[i]);
+        free(text);
+    }
+    regfree(&cite);
+    globfree(&found);
+    free(tests);
+}
+END_TEST
+
+/* -Werror under both compilers: build everything with the compiler this
+   suite was not built with. */
+START_TEST(builds_cleanly_with_the_other_compiler)
+{
+    const char *cc = getenv("CC");
+    const char *other = (cc != NULL && strstr(cc, "clang") != NULL) ? "gcc" : "clang";
+    char *dir = make_temp_dir(), *build, *compiler;
+    if (asprintf(&build, "BUILD=%s", dir) < 0 || asprintf(&compiler, "CC=%s", other) < 0)
+        abort();
+    const char *args[] = { compiler, build, "SANITIZE=", "all", NULL };
+    struct run_result r;
+    run_make(args, NULL, &r);
+    ck_assert_msg(r.status == 0, "make %s all failed:\n%s", compiler, r.err);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+    free(build);
+    free(compiler);
+}
+END_TEST
+
+/* make memcheck must be able to fail: a program that leaks is reported. */
+START_TEST(memcheck_reports_a_leak)
+{
+    char *dir = make_temp_dir(), *source, *program;
+    if (asprintf(&source, "%s/leak.c", dir) < 0 || asprintf(&program, "%s/97-event1", dir) < 0)
+        abort();
+    write_file(source, "#include <stdlib.h>\n"
+                       "int main(void) { char *p = malloc(64); p[0] = 1; return p == NULL; }\n");
+    const char *cc[] = { "cc", "-g", "-o", program, source, NULL };
+    struct run_result r;
+    run_program(cc, NULL, 30000, &r);
+    ck_assert_msg(r.status == 0, "cc failed: %s", r.err);
+    run_result_free(&r);
+    const char *memcheck[] = { "tests/memcheck.sh", program, NULL };
+    run_program(memcheck, NULL, 60000, &r);
+    ck_assert_msg(r.status != 0, "memcheck passed a leaking program:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "definitely lost") != NULL, "no leak report:\n%s", r.out);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+    free(source);
+    free(program);
+}
+END_TEST
+
+Suite *tooling_suite(void)
+{
+    Suite *s = suite_create("tooling");
+
+    TCase *purity = tcase_create("purity");
+    tcase_set_timeout(purity, 120);
+    tcase_add_test(purity, purity_accepts_clean_variants);
+    tcase_add_test(purity, purity_rejects_event1_call_in_event2_variant);
+    tcase_add_test(purity, purity_rejects_event2_call_in_event1_variant);
+    tcase_add_test(purity, purity_rejects_compat_header_in_event2_variant);
+    tcase_add_test(purity, symbol_lists_keep_the_styles_apart);
+    suite_add_tcase(s, purity);
+
+    TCase *make = tcase_create("make");
+    tcase_set_timeout(make, 120);
+    tcase_add_test(make, unknown_lesson_fails_and_lists_the_lessons);
+    tcase_add_test(make, lesson_number_with_or_without_leading_zero);
+    tcase_add_test(make, make_lessons_lists_every_lesson);
+    tcase_add_test(make, make_help_lists_the_targets);
+    tcase_add_test(make, make_doctor_reports_what_it_found);
+    tcase_add_test(make, missing_libevent_is_named);
+    tcase_add_test(make, missing_check_is_named);
+    tcase_add_test(make, builds_cleanly_with_the_other_compiler);
+    tcase_add_test(make, memcheck_reports_a_leak);
+    suite_add_tcase(s, make);
+
+    TCase *docs = tcase_create("docs");
+    tcase_set_timeout(docs, 60);
+    tcase_add_test(docs, docs_excerpts_match_their_sources);
+    tcase_add_test(docs, docs_cite_only_existing_tests);
+    suite_add_tcase(s, docs);
+    return s;
+}
