@@ -168,6 +168,10 @@ docs: ## Refresh the code excerpts in docs/ from the lesson sources
 check-docs: ## Check that every code excerpt in docs/ matches its source
 	@docs/snippets.sh --check
 
+# --- Exercises ---------------------------------------------------------------
+# The exercises and the grader bring their own targets.
+-include $(wildcard exercises/*.mk)
+
 # --- Information --------------------------------------------------------------
 .PHONY: help doctor clean
 doctor: ## Show the compiler, libevent and Check found, and libevent's backends

@@ -276,47 +276,39 @@ static void activate_data(struct actor *self)
     }
 }
 
+/* normal1 and normal2 (priority 1) are active; normal1's callback activates
+   a third event of the given priority. Returns the order of the callbacks. */
+static const char *activation_from_a_callback(const char *name, int priority)
+{
+    struct event_base *base = new_base(3);
+    struct actor third, normal1, normal2;
+    actor_init(&third, base, name, priority);
+    actor_init(&normal1, base, "normal1", 1);
+    actor_init(&normal2, base, "normal2", 1);
+    normal1.action = activate_data;
+    normal1.data = &third;
+    activate(&normal1);
+    activate(&normal2);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    event_free(third.ev);
+    event_free(normal1.ev);
+    event_free(normal2.ev);
+    event_base_free(base);
+    return order;
+}
+
 /* Lesson 05: activated from a callback, a higher-priority event runs next,
    before the rest of the queue being run. */
 START_TEST(higher_priority_activated_in_callback_runs_next)
 {
-    struct event_base *base = new_base(3);
-    struct actor urgent, normal1, normal2;
-    actor_init(&urgent, base, "urgent", 0);
-    actor_init(&normal1, base, "normal1", 1);
-    actor_init(&normal2, base, "normal2", 1);
-    normal1.action = activate_data;
-    normal1.data = &urgent;
-    activate(&normal1);
-    activate(&normal2);
-    ck_assert_int_eq(event_base_dispatch(base), 1);
-    ck_assert_str_eq(order, "normal1 urgent normal2");
-    event_free(urgent.ev);
-    event_free(normal1.ev);
-    event_free(normal2.ev);
-    event_base_free(base);
+    ck_assert_str_eq(activation_from_a_callback("urgent", 0), "normal1 urgent normal2");
 }
 END_TEST
 
-/* ... while one of lower priority waits for the next pass, even if it was
-   activated by a callback of the queue being run. */
+/* ... while one of lower priority waits for the next pass. */
 START_TEST(lower_priority_activated_in_callback_waits)
 {
-    struct event_base *base = new_base(3);
-    struct actor low, normal1, normal2;
-    actor_init(&low, base, "low", 2);
-    actor_init(&normal1, base, "normal1", 1);
-    actor_init(&normal2, base, "normal2", 1);
-    normal1.action = activate_data;
-    normal1.data = &low;
-    activate(&normal1);
-    activate(&normal2);
-    ck_assert_int_eq(event_base_dispatch(base), 1);
-    ck_assert_str_eq(order, "normal1 normal2 low");
-    event_free(low.ev);
-    event_free(normal1.ev);
-    event_free(normal2.ev);
-    event_base_free(base);
+    ck_assert_str_eq(activation_from_a_callback("low", 2), "normal1 normal2 low");
 }
 END_TEST
 
