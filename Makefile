@@ -63,7 +63,11 @@ program_of = $(BIN)/$(call lesson_number,$(1))-$(basename $(notdir $(1)))
 style_of = $(if $(filter event1%,$(notdir $(1))),event1,event2)
 LESSON_PROGRAMS := $(foreach s,$(LESSON_SRCS),$(call program_of,$(s)))
 
-TRACE_OBJ := $(OBJ)/lessons/trace.o
+# Style-neutral support code every variant may use (the trace writer, ...):
+# every lessons/*.c, in one archive so a program links only what it calls.
+SUPPORT_SRCS := $(wildcard lessons/*.c)
+SUPPORT_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(SUPPORT_SRCS))
+SUPPORT_LIB := $(OBJ)/lessons/libsupport.a
 PURITY := tests/check-purity.sh
 
 TEST_SRCS := $(wildcard tests/*.c)
@@ -81,14 +85,20 @@ $(OBJ)/%.o: %.c | need-libevent
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -I$(call style_of,$<) $(LIBEVENT_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
 
+# The support code calls no libevent function at all (style "neutral").
+$(SUPPORT_LIB): $(SUPPORT_OBJS) $(PURITY)
+	$(call say,AR,$@)
+	$(Q)$(PURITY) neutral $(SUPPORT_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $(SUPPORT_OBJS)
+
 # A variant links only if it, and its kit's probe, call nothing outside the
 # kit's symbols.txt (see event1/README.md and event2/README.md).
 define variant_rule
-$(call program_of,$(1)): $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o $(TRACE_OBJ) $(call style_of,$(1))/symbols.txt $(PURITY)
+$(call program_of,$(1)): $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o $(SUPPORT_LIB) $(call style_of,$(1))/symbols.txt $(PURITY)
 	$$(call say,LD,$$@)
 	$$(Q)$(PURITY) $(call style_of,$(1)) $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(ALL_CFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBEVENT_LIBS)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$(LIBEVENT_LIBS)
 endef
 $(foreach s,$(LESSON_SRCS),$(eval $(call variant_rule,$(s))))
 

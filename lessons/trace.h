@@ -99,6 +99,10 @@ void trace_style(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write flags as "READ|PERSIST" ("none" for 0) into buf. */
 const char *trace_flags(short flags, char *buf, size_t size);
 
+/* Write a bufferevent event callback's flags (BEV_EVENT_*, the same bits
+   as 1.x's EVBUFFER_*) as "READING|EOF" ("none" for 0) into buf. */
+const char *trace_bev_flags(short what, char *buf, size_t size);
+
 /* Write a timeval as "10ms", "1500ms" or "250us" into buf. */
 const char *trace_duration(const struct timeval *tv, char *buf, size_t size);
 

@@ -47,7 +47,7 @@ static char *scratch_tree(const char *event1_source, const char *event2_source)
     if (asprintf(&script,
                  "mkdir -p '%1$s/lessons/98-impure' '%1$s/tests' && "
                  "cp -r Makefile event1 event2 '%1$s/' && "
-                 "cp lessons/trace.c lessons/trace.h lessons/run-lesson.sh '%1$s/lessons/' && "
+                 "cp lessons/*.c lessons/*.h lessons/*.sh '%1$s/lessons/' && "
                  "cp tests/check-purity.sh '%1$s/tests/'",
                  dir) < 0)
         abort();
