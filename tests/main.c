@@ -2,7 +2,7 @@
  * main.c - runs every Check suite: `make test` (or build/bin/run-tests from
  * the top of the tree).
  *
- *   run-tests [SUITE...]   only the named suites (lessons, semantics, tooling)
+ *   run-tests [SUITE...]   only the named suites (see the table in main())
  *
  * Each test runs in its own process (Check's fork mode) under a time limit.
  * Results also go to build/test-results.tap and build/test-results.xml.
@@ -31,13 +31,17 @@ int main(int argc, char **argv)
         { "lessons", lessons_suite },
         { "semantics", semantics_suite },
         { "tooling", tooling_suite },
+        /* One line per suite file: tests/<name>.c defines <name>_suite(). */
     };
     for (int i = 1; i < argc; i++) {
         bool known = false;
         for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
             known = known || strcmp(argv[i], all[j].name) == 0;
         if (!known) {
-            fprintf(stderr, "run-tests: no suite '%s' (lessons, semantics, tooling)\n", argv[i]);
+            fprintf(stderr, "run-tests: no suite '%s'; the suites are:", argv[i]);
+            for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
+                fprintf(stderr, " %s", all[j].name);
+            fputc('\n', stderr);
             return 2;
         }
     }

@@ -9,5 +9,6 @@
 Suite *lessons_suite(void);   /* tests/lessons.c: every lesson's trace */
 Suite *semantics_suite(void); /* tests/semantics.c: libevent's ordering rules */
 Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
+/* One line per suite file, in the order of the table in tests/main.c. */
 
 #endif
