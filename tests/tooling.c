@@ -271,6 +271,30 @@ START_TEST(lesson_number_with_or_without_leading_zero)
 }
 END_TEST
 
+/* On a terminal the lesson output is coloured, unless NO_COLOR is set.
+   script(1) gives make a terminal. */
+START_TEST(lesson_colour_only_on_a_terminal)
+{
+    char *command;
+    if (asprintf(&command, "make -s lesson-1 BUILD=%s", build_dir()) < 0)
+        abort();
+    const char *argv[] = { "script", "-qec", command, "/dev/null", NULL };
+    struct run_result r;
+    run_program(argv, NULL, MAKE_TIMEOUT_MS, &r);
+    ck_assert_msg(r.status == 0, "make lesson-1 on a terminal failed:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "\033[1mLesson 01") != NULL, "no colour on a terminal:\n%s", r.out);
+    run_result_free(&r);
+
+    const char *env[] = { "NO_COLOR=1", NULL };
+    run_program(argv, env, MAKE_TIMEOUT_MS, &r);
+    ck_assert_msg(r.status == 0, "make lesson-1 with NO_COLOR failed:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "Lesson 01") != NULL && strstr(r.out, "\033[") == NULL,
+                  "colour despite NO_COLOR:\n%s", r.out);
+    run_result_free(&r);
+    free(command);
+}
+END_TEST
+
 START_TEST(make_lessons_lists_every_lesson)
 {
     const char *args[] = { "lessons", NULL };
@@ -489,6 +513,7 @@ Suite *tooling_suite(void)
     tcase_set_timeout(make, 120);
     tcase_add_test(make, unknown_lesson_fails_and_lists_the_lessons);
     tcase_add_test(make, lesson_number_with_or_without_leading_zero);
+    tcase_add_test(make, lesson_colour_only_on_a_terminal);
     tcase_add_test(make, make_lessons_lists_every_lesson);
     tcase_add_test(make, make_help_lists_the_targets);
     tcase_add_test(make, make_doctor_reports_what_it_found);
