@@ -46,6 +46,11 @@ static short result_flags(const char *active_line)
     /* e.g. "  0x55... [fd  6, priority=1] Read active" */
     const char *flags = strchr(active_line, ']');
     short result = 0;
+    if (flags == NULL) {
+        fprintf(stderr, "probe: event_base_dump_events() printed an unexpected line: %s\n",
+                active_line);
+        exit(EXIT_FAILURE);
+    }
     if (strstr(flags, " Read"))    result |= EV_READ;
     if (strstr(flags, " Write"))   result |= EV_WRITE;
     if (strstr(flags, " EOF"))     result |= EV_CLOSED;
