@@ -31,6 +31,9 @@ int main(int argc, char **argv)
         { "lessons", lessons_suite },
         { "semantics", semantics_suite },
         { "tooling", tooling_suite },
+        { "bufferevents", bufferevents_suite },
+        { "fork", fork_suite },
+        { "evbuffers", evbuffers_suite },
         /* One line per suite file: tests/<name>.c defines <name>_suite(). */
     };
     for (int i = 1; i < argc; i++) {
