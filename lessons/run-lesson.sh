@@ -9,6 +9,12 @@
 #   run-lesson.sh --bless N  rewrite the lesson's expected.trace from what the
 #                            two variants print now, then show the change
 #
+# A lesson with several programs ("roles": event1-server.c, event1-client.c,
+# event2-...) is run as a session per style: the server on port 0, each
+# other role against the port it printed, then SIGTERM to the server, which
+# must exit 0. Each role's trace is compared with expected-ROLE.trace; a
+# server's first line, "listening on 127.0.0.1:PORT", is not part of it.
+#
 # Colour when standard output is a terminal and NO_COLOR is unset.
 set -uo pipefail
 
@@ -94,10 +100,148 @@ side_by_side() { # left right width
     END { flush() }'
 }
 
+# --- Lessons with several programs (roles) ------------------------------------
+
+# The roles of a lesson, server first: "server client" for event1-server.c
+# and event1-client.c; nothing for a lesson of single programs.
+roles_of() { # dir
+    local f role roles=""
+    for f in "$1"/event1-*.c; do
+        [ -e "$f" ] || continue
+        role=${f##*/event1-}; role=${role%.c}
+        [ "$role" = server ] && roles="server $roles" || roles="$roles $role"
+    done
+    echo $roles
+}
+
+server_pid=""
+stop_server() { # signal: stop the running server (by its pid) and reap it
+    [ -n "$server_pid" ] || return 0
+    kill "-$1" "$server_pid" 2>/dev/null
+    local i
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=""
+        return 124
+    fi
+    wait "$server_pid"
+    local rc=$?
+    server_pid=""
+    return $rc
+}
+trap 'stop_server KILL' EXIT
+
+# One style's session: the server on port 0, then every other role with
+# --port. Writes into $tmp: STYLE-ROLE.out (the trace; the server's without
+# its first line), STYLE-ROLE.err, STYLE-ROLE.rc. Returns non-zero if the
+# server could not be started.
+run_session() { # dir n style roles tmp
+    local dir=$1 n=$2 style=$3 roles=$4 tmp=$5 role program first port i rc
+    local scrub; scrub=$(env | sed -n 's/^\(EVENT_[A-Z_]*\)=.*/-u \1/p')
+    program="$bin/$n-$style-server"
+    [ -x "$program" ] || { echo "${red}$program is missing: run make lesson-$((10#$n))${off}" >&2; return 1; }
+    # libevent reads EVENT_* variables; the expected traces were made without them.
+    env $scrub "$program" --port 0 >"$tmp/$style-server.raw" 2>"$tmp/$style-server.err" &
+    server_pid=$!
+    port=""
+    for ((i = 0; i < 400; i++)); do # up to 20 s: valgrind or a busy machine
+        first=$(head -n 1 "$tmp/$style-server.raw" 2>/dev/null)
+        if [[ $first =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)$ ]]; then port=${BASH_REMATCH[1]}; break; fi
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ -z "$port" ]; then
+        stop_server KILL
+        echo "${red}$program did not print \"listening on 127.0.0.1:PORT\"${off}" >&2
+        sed "s/^/  $style server stderr: /" "$tmp/$style-server.err" >&2
+        return 1
+    fi
+    for role in $roles; do
+        [ "$role" = server ] && continue
+        program="$bin/$n-$style-$role"
+        if [ ! -x "$program" ]; then
+            echo "${red}$program is missing: run make lesson-$((10#$n))${off}" >&2
+            echo 127 > "$tmp/$style-$role.rc"; : > "$tmp/$style-$role.out"; : > "$tmp/$style-$role.err"
+            continue
+        fi
+        env $scrub timeout 60 "$program" --port "$port" >"$tmp/$style-$role.out" 2>"$tmp/$style-$role.err"
+        echo $? > "$tmp/$style-$role.rc"
+    done
+    stop_server TERM
+    rc=$?
+    [ $rc -eq 124 ] && echo "did not exit within 10 s of SIGTERM; killed" >> "$tmp/$style-server.err"
+    echo $rc > "$tmp/$style-server.rc"
+    tail -n +2 "$tmp/$style-server.raw" > "$tmp/$style-server.out"
+    return 0
+}
+
+# Width of the side-by-side columns for these files.
+column_width() {
+    local f cols width=0
+    for f in "$@"; do
+        cols=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$f")
+        [ "$cols" -gt "$width" ] && width=$cols
+    done
+    if [ -t 1 ]; then
+        cols=${COLUMNS:-$(tput cols 2>/dev/null || echo 160)}
+        [ "$width" -gt $(( (cols - 3) / 2 )) ] && width=$(( (cols - 3) / 2 ))
+        [ "$width" -lt 20 ] && width=20
+    fi
+    echo "$width"
+}
+
+run_roles() { # dir n roles
+    local dir=$1 n=$2 roles=$3 status=0 style role rc expected width
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"; trap - RETURN' RETURN # once: not again on the callers' returns
+
+    echo "${bold}$(title_of "$dir")${off}  ($dir)"
+    for style in event1 event2; do
+        run_session "$dir" "$n" "$style" "$roles" "$tmp" || return 1
+    done
+    for role in $roles; do
+        echo
+        echo "${bold}$role${off}  ($bin/$n-event1-$role, $bin/$n-event2-$role)"
+        width=$(column_width "$tmp/event1-$role.out" "$tmp/event2-$role.out")
+        side_by_side "$tmp/event1-$role.out" "$tmp/event2-$role.out" "$width"
+    done
+    echo
+    for role in $roles; do
+        local verdict=""
+        expected="$dir/expected-$role.trace"
+        for style in event1 event2; do
+            rc=$(cat "$tmp/$style-$role.rc")
+            if [ "$rc" -ne 0 ]; then
+                verdict+="${red}$style $role: exited with status $rc${off}  "
+                sed "s/^/  $style $role stderr: /" "$tmp/$style-$role.err" >&2
+                status=1
+            elif [ ! -r "$expected" ]; then
+                verdict+="${red}$style $role: no $expected to compare with${off}  "
+                status=1
+            elif expected_for "$style" "$expected" | cmp -s - "$tmp/$style-$role.out"; then
+                verdict+="${green}$style $role: matches ${expected##*/} ✓${off}  "
+            else
+                verdict+="${red}$style $role: differs from ${expected##*/} ✗${off}  "
+                expected_for "$style" "$expected" | diff -u --label "expected ($style $role)" --label "$bin/$n-$style-$role" - "$tmp/$style-$role.out" | sed 's/^/    /' >&2
+                status=1
+            fi
+        done
+        echo "$verdict"
+    done
+    return $status
+}
+
 run_lesson() {
-    local dir n status=0 style out err rc width cols
+    local dir n status=0 style out err rc width cols roles
     dir=$(resolve "$1") || return 2
     n=${dir#lessons/}; n=${n%%-*}
+    roles=$(roles_of "$dir")
+    if [ -n "$roles" ]; then run_roles "$dir" "$n" "$roles"; return $?; fi
     local expected="$dir/expected.trace"
     local tmp; tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
@@ -157,10 +301,55 @@ run_lesson() {
 # Write expected.trace from the two variants' output: lines both print once,
 # style-only lines (event1 ... / event2 ...) in the place diff puts them. Any
 # other difference means the variants disagree, and nothing is written.
+# Merge two variants' traces into an expected trace (stdout): lines both
+# print once, style-only lines where diff puts them. Fails, saying why, if
+# they differ on any other line.
+merge_traces() { # event1-trace event2-trace
+    local merged
+    merged=$(diff --unchanged-line-format='%L' --old-line-format='<%L' --new-line-format='>%L' "$1" "$2")
+    if grep -E '^<' <<<"$merged" | grep -q -v -E '^<event1( |$)' ||
+       grep -E '^>' <<<"$merged" | grep -q -v -E '^>event2( |$)'; then
+        echo "The variants disagree on lines that are not style-only; nothing written:" >&2
+        diff -u "$1" "$2" >&2
+        return 1
+    fi
+    [ -z "$merged" ] || sed -e 's/^[<>]//' <<<"$merged"
+}
+
+bless_roles() { # dir n roles
+    local dir=$1 n=$2 roles=$3 style role rc files=()
+    local tmp; tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"; trap - RETURN' RETURN # once: not again on the callers' returns
+    for style in event1 event2; do
+        run_session "$dir" "$n" "$style" "$roles" "$tmp" || { echo "nothing written" >&2; return 1; }
+        for role in $roles; do
+            rc=$(cat "$tmp/$style-$role.rc")
+            if [ "$rc" -ne 0 ]; then
+                echo "$bin/$n-$style-$role exited with status $rc; nothing written" >&2
+                sed "s/^/  stderr: /" "$tmp/$style-$role.err" >&2
+                return 1
+            fi
+        done
+    done
+    for role in $roles; do
+        merge_traces "$tmp/event1-$role.out" "$tmp/event2-$role.out" > "$tmp/expected-$role.trace" || return 1
+    done
+    for role in $roles; do
+        cp "$tmp/expected-$role.trace" "$dir/expected-$role.trace"
+        files+=("$dir/expected-$role.trace")
+    done
+    echo "wrote ${files[*]}; read the diff before committing:"
+    git --no-pager diff --stat -- "${files[@]}" 2>/dev/null
+    git --no-pager diff -- "${files[@]}" 2>/dev/null
+    return 0
+}
+
 bless() {
-    local dir n tmp style
+    local dir n tmp style roles
     dir=$(resolve "$1") || return 2
     n=${dir#lessons/}; n=${n%%-*}
+    roles=$(roles_of "$dir")
+    if [ -n "$roles" ]; then bless_roles "$dir" "$n" "$roles"; return $?; fi
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
     for style in event1 event2; do
@@ -197,6 +386,6 @@ case "${1:-}" in
             fi
         done
         exit 0 ;;
-    -h|--help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) run_lesson "$1"; exit $? ;;
 esac

@@ -6,14 +6,22 @@
  *   - the two variants agree on every line that is not style-only,
  *   - expected.trace follows docs/trace-format.md and holds no addresses,
  *   - the lesson has its README and its walkthrough in docs/lessons/.
+ * A lesson with several programs ("roles": event1-server.c, event1-client.c,
+ * ...) is run as a session per style: the server on port 0, each other role
+ * with --port, then SIGTERM to the server, which must exit 0. Each role's
+ * trace (a server's without its first line, "listening on ...") is checked
+ * against expected-ROLE.trace the same way.
  * Lessons are found at run time, so a new lesson is tested without touching
  * this file.
  */
 #define _GNU_SOURCE /* asprintf */
+#include "network_proc.h"
 #include "suites.h"
 #include "util.h"
 
+#include <glob.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +29,7 @@
 
 enum { RUN_TIMEOUT_MS = 20000 };
 
-enum { MAX_LESSONS = 100 };
+enum { MAX_LESSONS = 100, MAX_ROLES = 8 };
 
 static char **dirs;
 static size_t ndirs;
@@ -80,8 +88,134 @@ static void assert_same_lines(const char *want, const char *got, const char *wha
                  (int)strcspn(want, "\n"), want, (int)strcspn(got, "\n"), got);
 }
 
+/* --- Lessons with several programs ------------------------------------------- */
+
+/* The roles of lesson directory dir, server first ("server", "client"): the
+   NAME of each event1-NAME.c. None for a lesson of single programs. */
+static size_t roles_of(const char *dir, char *roles[MAX_ROLES])
+{
+    char *pattern;
+    glob_t found;
+    size_t n = 0;
+    if (asprintf(&pattern, "%s/event1-*.c", dir) < 0)
+        abort();
+    if (glob(pattern, 0, NULL, &found) == 0) {
+        for (size_t i = 0; i < found.gl_pathc && n < MAX_ROLES; i++) {
+            const char *name = strrchr(found.gl_pathv[i], '/') + strlen("/event1-");
+            char *role = strndup(name, strlen(name) - strlen(".c"));
+            if (strcmp(role, "server") == 0) { /* first */
+                memmove(roles + 1, roles, n * sizeof *roles);
+                roles[0] = role;
+            } else {
+                roles[n] = role;
+            }
+            n++;
+        }
+        globfree(&found);
+    }
+    free(pattern);
+    return n;
+}
+
+static void free_roles(char *roles[], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(roles[i]);
+}
+
+static struct netproc session_server; /* killed by the teardown if a test fails */
+
+static void kill_session_server(void)
+{
+    netproc_release(&session_server);
+}
+
+/* One style's session; traces[r] is role r's trace. */
+static void run_session(const char *dir, const char *style, char *roles[], size_t nroles,
+                        char *traces[])
+{
+    char number[3], *server, port[16];
+    number_of(dir, number);
+    ck_assert_msg(nroles >= 2 && strcmp(roles[0], "server") == 0,
+                  "%s: a lesson with roles needs event1-server.c and at least one other role",
+                  dir);
+    if (asprintf(&server, "%s/%s-%s-server", bin_dir(), number, style) < 0)
+        abort();
+    ck_assert_msg(access(server, X_OK) == 0, "%s is not built (make all)", server);
+    netproc_start(&session_server, server, NULL);
+    snprintf(port, sizeof port, "%d", session_server.port);
+
+    for (size_t r = 1; r < nroles; r++) {
+        char *client;
+        if (asprintf(&client, "%s/%s-%s-%s", bin_dir(), number, style, roles[r]) < 0)
+            abort();
+        ck_assert_msg(access(client, X_OK) == 0, "%s is not built (make all)", client);
+        const char *argv[] = { client, "--port", port, NULL };
+        struct run_result result;
+        run_program(argv, NULL, RUN_TIMEOUT_MS, &result);
+        ck_assert_msg(!result.timed_out, "%s did not finish within %d ms", client, RUN_TIMEOUT_MS);
+        ck_assert_msg(result.status == 0, "%s exited with status %d; stderr:\n%s", client,
+                      result.status, result.err);
+        traces[r] = result.out;
+        free(result.err);
+        free(client);
+    }
+    int status = netproc_stop(&session_server, SIGTERM, RUN_TIMEOUT_MS);
+    char *errors = netproc_errors(&session_server);
+    ck_assert_msg(status == 0, "%s: status %d after SIGTERM (-1: still running); stderr:\n%s",
+                  server, status, errors ? errors : "");
+    free(errors);
+    traces[0] = netproc_trace(&session_server);
+    ck_assert_ptr_nonnull(traces[0]);
+    netproc_release(&session_server);
+    free(server);
+}
+
+static char *expected_path(const char *dir, const char *role)
+{
+    char *path;
+    if (role == NULL ? asprintf(&path, "%s/expected.trace", dir) < 0
+                     : asprintf(&path, "%s/expected-%s.trace", dir, role) < 0)
+        abort();
+    return path;
+}
+
+/* Compare one trace with its expected file, for one style. */
+static void check_trace(const char *dir, const char *role, const char *style, const char *actual)
+{
+    char *path = expected_path(dir, role);
+    char *expected_file = read_file(path);
+    ck_assert_msg(expected_file != NULL, "cannot read %s", path);
+    char *expected = expected_for_style(expected_file, style);
+    char what[160];
+    snprintf(what, sizeof what, "%s %s%s%s vs %s", dir, style, role ? " " : "", role ? role : "",
+             strrchr(path, '/') + 1);
+    assert_same_lines(expected, actual, what);
+    free(expected);
+    free(expected_file);
+    free(path);
+}
+
+static void check_roles(const char *dir, const char *style, char *roles[], size_t nroles)
+{
+    char *traces[MAX_ROLES] = { 0 };
+    run_session(dir, style, roles, nroles, traces);
+    for (size_t r = 0; r < nroles; r++) {
+        check_trace(dir, roles[r], style, traces[r]);
+        free(traces[r]);
+    }
+}
+
 static void check_variant(int i, const char *style)
 {
+    char *roles[MAX_ROLES];
+    size_t nroles = roles_of(dirs[i], roles);
+    if (nroles > 0) {
+        check_roles(dirs[i], style, roles, nroles);
+        free_roles(roles, nroles);
+        return;
+    }
+
     char *path, *expected_file;
     if (asprintf(&path, "%s/expected.trace", dirs[i]) < 0)
         abort();
@@ -112,6 +246,27 @@ END_TEST
 
 START_TEST(variants_agree)
 {
+    char *roles[MAX_ROLES];
+    size_t nroles = roles_of(dirs[_i], roles);
+    if (nroles > 0) {
+        char *one[MAX_ROLES] = { 0 }, *two[MAX_ROLES] = { 0 };
+        run_session(dirs[_i], "event1", roles, nroles, one);
+        run_session(dirs[_i], "event2", roles, nroles, two);
+        for (size_t r = 0; r < nroles; r++) {
+            char *one_common = without_style_lines(one[r]);
+            char *two_common = without_style_lines(two[r]);
+            char what[96];
+            snprintf(what, sizeof what, "%s: event1 vs event2 (style-only lines left out)",
+                     roles[r]);
+            assert_same_lines(one_common, two_common, what);
+            free(one_common);
+            free(two_common);
+            free(one[r]);
+            free(two[r]);
+        }
+        free_roles(roles, nroles);
+        return;
+    }
     char *one = run_variant(dirs[_i], "event1");
     char *two = run_variant(dirs[_i], "event2");
     char *one_common = without_style_lines(one);
@@ -167,11 +322,8 @@ static const char *trace_line_problem(const char *line)
     return NULL;
 }
 
-START_TEST(expected_trace_is_well_formed)
+static void check_well_formed(const char *path)
 {
-    char *path;
-    if (asprintf(&path, "%s/expected.trace", dirs[_i]) < 0)
-        abort();
     char *text = read_file(path);
     ck_assert_msg(text != NULL && text[0] != '\0', "%s is missing or empty", path);
     int number = 0;
@@ -181,7 +333,18 @@ START_TEST(expected_trace_is_well_formed)
         ck_assert_msg(problem == NULL, "%s:%d has %s: %s", path, number, problem, line);
     }
     free(text);
-    free(path);
+}
+
+START_TEST(expected_trace_is_well_formed)
+{
+    char *roles[MAX_ROLES];
+    size_t nroles = roles_of(dirs[_i], roles);
+    for (size_t r = 0; r < (nroles > 0 ? nroles : 1); r++) {
+        char *path = expected_path(dirs[_i], nroles > 0 ? roles[r] : NULL);
+        check_well_formed(path);
+        free(path);
+    }
+    free_roles(roles, nroles);
 }
 END_TEST
 
@@ -232,6 +395,7 @@ Suite *lessons_suite(void)
         snprintf(case_names[i], sizeof case_names[i], "lesson-%s", number);
         TCase *tc = tcase_create(case_names[i]);
         tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, NULL, kill_session_server);
         /* A loop test over [i, i+1) hands the lesson's index to the test as _i. */
         tcase_add_loop_test(tc, event1_trace_matches_expected, (int)i, (int)i + 1);
         tcase_add_loop_test(tc, event2_trace_matches_expected, (int)i, (int)i + 1);

@@ -34,6 +34,7 @@ int main(int argc, char **argv)
         { "bufferevents", bufferevents_suite },
         { "fork", fork_suite },
         { "evbuffers", evbuffers_suite },
+        { "network", network_suite },
         /* One line per suite file: tests/<name>.c defines <name>_suite(). */
     };
     for (int i = 1; i < argc; i++) {
