@@ -180,7 +180,34 @@ run_session() { # dir n style roles tmp
     return 0
 }
 
-# Width of the side-by-side columns for these files.
+# One program's verdict, on the current line: LABEL ("event1", "event2
+# server"), RUN (the files RUN.out, RUN.err, RUN.rc of its run), EXPECTED
+# (its expected trace), PROGRAM (its path, for the diff's label). A
+# mismatch or a failure also prints why, on stderr. Status 1 unless it
+# matched.
+judge() {
+    local label=$1 run=$2 expected=$3 program=$4 rc style=${1%% *}
+    rc=$(cat "$run.rc")
+    if [ "$rc" -ne 0 ]; then
+        printf '%s  ' "${red}$label: exited with status $rc${off}"
+        sed "s/^/  $label stderr: /" "$run.err" >&2
+        return 1
+    elif [ ! -r "$expected" ]; then
+        printf '%s  ' "${red}$label: no $expected to compare with${off}"
+        return 1
+    elif expected_for "$style" "$expected" | cmp -s - "$run.out"; then
+        printf '%s  ' "${green}$label: matches ${expected##*/} ✓${off}"
+    else
+        printf '%s  ' "${red}$label: differs from ${expected##*/} ✗${off}"
+        expected_for "$style" "$expected" |
+            diff -u --label "expected ($label)" --label "$program" - "$run.out" | sed 's/^/    /' >&2
+        return 1
+    fi
+}
+
+# The width of one column: the longest line of the files given. On a
+# terminal, fit its width (cutting long lines with ~); in a pipe, keep
+# whole lines.
 column_width() {
     local f cols width=0
     for f in "$@"; do
@@ -212,32 +239,16 @@ run_roles() { # dir n roles
     done
     echo
     for role in $roles; do
-        local verdict=""
-        expected="$dir/expected-$role.trace"
         for style in event1 event2; do
-            rc=$(cat "$tmp/$style-$role.rc")
-            if [ "$rc" -ne 0 ]; then
-                verdict+="${red}$style $role: exited with status $rc${off}  "
-                sed "s/^/  $style $role stderr: /" "$tmp/$style-$role.err" >&2
-                status=1
-            elif [ ! -r "$expected" ]; then
-                verdict+="${red}$style $role: no $expected to compare with${off}  "
-                status=1
-            elif expected_for "$style" "$expected" | cmp -s - "$tmp/$style-$role.out"; then
-                verdict+="${green}$style $role: matches ${expected##*/} ✓${off}  "
-            else
-                verdict+="${red}$style $role: differs from ${expected##*/} ✗${off}  "
-                expected_for "$style" "$expected" | diff -u --label "expected ($style $role)" --label "$bin/$n-$style-$role" - "$tmp/$style-$role.out" | sed 's/^/    /' >&2
-                status=1
-            fi
+            judge "$style $role" "$tmp/$style-$role" "$dir/expected-$role.trace" "$bin/$n-$style-$role" || status=1
         done
-        echo "$verdict"
+        echo
     done
     return $status
 }
 
 run_lesson() {
-    local dir n status=0 style out err rc width cols roles
+    local dir n status=0 style out err rc width roles
     dir=$(resolve "$1") || return 2
     n=${dir#lessons/}; n=${n%%-*}
     roles=$(roles_of "$dir")
@@ -260,41 +271,15 @@ run_lesson() {
         echo "$rc" > "$tmp/$style.rc"
     done
 
-    width=0
-    for style in event1 event2; do
-        cols=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$tmp/$style.out")
-        [ "$cols" -gt "$width" ] && width=$cols
-    done
-    # On a terminal, fit its width (cutting long lines with ~); in a pipe,
-    # keep whole lines.
-    if [ -t 1 ]; then
-        cols=${COLUMNS:-$(tput cols 2>/dev/null || echo 160)}
-        [ "$width" -gt $(( (cols - 3) / 2 )) ] && width=$(( (cols - 3) / 2 ))
-        [ "$width" -lt 20 ] && width=20
-    fi
+    width=$(column_width "$tmp/event1.out" "$tmp/event2.out")
     echo
     side_by_side "$tmp/event1.out" "$tmp/event2.out" "$width"
     echo
 
-    local verdict=""
     for style in event1 event2; do
-        rc=$(cat "$tmp/$style.rc")
-        if [ "$rc" -ne 0 ]; then
-            verdict+="${red}$style: exited with status $rc${off}  "
-            sed "s/^/  $style stderr: /" "$tmp/$style.err" >&2
-            status=1
-        elif [ ! -r "$expected" ]; then
-            verdict+="${red}$style: no $expected to compare with${off}  "
-            status=1
-        elif expected_for "$style" "$expected" | cmp -s - "$tmp/$style.out"; then
-            verdict+="${green}$style: matches expected.trace ✓${off}  "
-        else
-            verdict+="${red}$style: differs from expected.trace ✗${off}  "
-            expected_for "$style" "$expected" | diff -u --label "expected ($style)" --label "$bin/$n-$style" - "$tmp/$style.out" | sed 's/^/    /' >&2
-            status=1
-        fi
+        judge "$style" "$tmp/$style" "$expected" "$bin/$n-$style" || status=1
     done
-    echo "$verdict"
+    echo
     return $status
 }
 
