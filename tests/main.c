@@ -35,6 +35,7 @@ int main(int argc, char **argv)
         { "fork", fork_suite },
         { "evbuffers", evbuffers_suite },
         { "network", network_suite },
+        { "grader", grader_suite },
         /* One line per suite file: tests/<name>.c defines <name>_suite(). */
     };
     for (int i = 1; i < argc; i++) {

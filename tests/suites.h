@@ -13,6 +13,7 @@ Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 
 Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 11 */
 Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 12 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 09-10 */
+Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */
 /* One line per suite file, in the order of the table in tests/main.c. */
 
 #endif

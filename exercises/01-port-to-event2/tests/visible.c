@@ -1,0 +1,74 @@
+/*
+ * Exercise 01, graded tests: the ported program prints the same trace, and
+ * is event2 style through and through (its object calls no 1.x function
+ * and read no compat header: tests/check-purity.sh, as the lessons' build
+ * uses it).
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(trace_matches_expected)
+{
+    struct outcome o;
+    run_subject("event2", NULL, NULL, &o);
+    assert_exited_zero(&o, "event2");
+    char *want = harness_expected("expected.trace");
+    assert_same_trace(want, o.out, "the trace");
+    free(want);
+    outcome_free(&o);
+}
+END_TEST
+
+/* The complaints of one kind from the purity check, as the names they
+   are about ("event_init event_set"), or the rest of each line. */
+static char *complaints(const char *report, const char *marker, bool rest_of_line)
+{
+    char *names = calloc(1, strlen(report) + 1);
+    if (names == NULL)
+        abort();
+    for (const char *line = report; *line != '\0';) {
+        size_t n = strcspn(line, "\n");
+        const char *at = strstr(line, marker);
+        if (at != NULL && at < line + n) {
+            const char *name = at + strlen(marker);
+            size_t len = strcspn(name, rest_of_line ? "\n" : " \n");
+            if (*names != '\0')
+                strcat(names, " ");
+            strncat(names, name, len);
+        }
+        line += n + (line[n] == '\n');
+    }
+    return names;
+}
+
+START_TEST(calls_only_event2_functions)
+{
+    char *report = harness_purity("event2", "event2.o");
+    char *calls = complaints(report, "may not call ", false);
+    ck_assert_msg(*calls == '\0', "event2.c still calls functions outside event2/symbols.txt: %s",
+                  calls);
+    free(calls);
+    free(report);
+}
+END_TEST
+
+START_TEST(includes_no_compat_header)
+{
+    char *report = harness_purity("event2", "event2.o");
+    char *headers = complaints(report, "may not include a compat header: ", true);
+    ck_assert_msg(*headers == '\0',
+                  "event2.c still includes a 1.x compat header (through <event.h>?): %s", headers);
+    free(headers);
+    free(report);
+}
+END_TEST
+
+void exercise_tests(Suite *suite)
+{
+    GRADED_TEST(suite, trace_matches_expected, 20);
+    GRADED_TEST(suite, calls_only_event2_functions, 30);
+    GRADED_TEST(suite, includes_no_compat_header, 30);
+}

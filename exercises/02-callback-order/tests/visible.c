@@ -1,0 +1,104 @@
+/*
+ * Exercise 02, graded tests: from the program's trace, the order its
+ * callbacks ran in, the order its events were activated in, and who
+ * activated retry; from its object, that it is event1 code and that the
+ * order comes from priorities and event_active() (a program that only
+ * prints the right lines does not call them).
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The trace of the program's run (one run serves every test); it must exit
+   0, within 2 s (it needs a few milliseconds). Caller frees. */
+static char *trace_of_run(void)
+{
+    struct outcome o;
+    struct run_options options = { .timeout_ms = 2000 };
+    run_subject_once("event1", &options, &o);
+    assert_exited_zero(&o, "event1");
+    char *out = o.out;
+    o.out = NULL;
+    outcome_free(&o);
+    return out;
+}
+
+START_TEST(callbacks_run_in_the_required_order)
+{
+    char *trace = trace_of_run();
+    char *order = harness_subjects_of_step(trace, "callback");
+    ck_assert_msg(strcmp(order, "alarm reply retry log cleanup") == 0,
+                  "the callbacks ran in the order \"%s\"; required: \"alarm reply retry log cleanup\"",
+                  harness_excerpt(order, strlen(order), 120));
+    free(order);
+    free(trace);
+}
+END_TEST
+
+START_TEST(activation_order_is_unchanged)
+{
+    char *trace = trace_of_run();
+    char *dispatch = strstr(trace, "\nloop     dispatch");
+    ck_assert_msg(dispatch != NULL, "the trace has no \"loop dispatch\" line");
+    dispatch[1] = '\0'; /* only what happened before the loop */
+    char *order = harness_subjects_of_step(trace, "activated");
+    ck_assert_msg(strcmp(order, "cleanup log reply alarm") == 0,
+                  "before the loop, events were activated in the order \"%s\"; it must stay "
+                  "\"cleanup log reply alarm\" (priorities, not a new order, do the work)",
+                  harness_excerpt(order, strlen(order), 120));
+    free(order);
+    free(trace);
+}
+END_TEST
+
+START_TEST(reply_activates_retry)
+{
+    char *trace = trace_of_run();
+    const char *start = strstr(trace, "reply    callback");
+    const char *end = start != NULL ? strstr(start, "reply    after") : NULL;
+    ck_assert_msg(start != NULL && end != NULL, "reply's callback did not run (no \"reply callback\""
+                                                " and \"reply after\" lines)");
+    const char *activated = strstr(start, "retry    activated");
+    ck_assert_msg(activated != NULL && activated < end,
+                  "retry is not activated inside reply's callback (between \"reply callback\" and "
+                  "\"reply after\")");
+    free(trace);
+}
+END_TEST
+
+START_TEST(is_event1_style)
+{
+    char *report = harness_purity("event1", "event1.o");
+    ck_assert_msg(*report == '\0', "event1.c is not event1 style: %s",
+                  harness_excerpt(report, strlen(report), 200));
+    free(report);
+}
+END_TEST
+
+START_TEST(uses_priorities_and_event_active)
+{
+    char *calls = harness_undefined_symbols("event1.o");
+    static const char *const needed[] = { "event_priority_init", "event_priority_set",
+                                          "event_active" };
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s\n", needed[i]);
+        const char *at = strstr(calls, line);
+        ck_assert_msg(at != NULL && (at == calls || at[-1] == '\n'), "event1.c does not call %s()",
+                      needed[i]);
+    }
+    free(calls);
+}
+END_TEST
+
+void exercise_tests(Suite *suite)
+{
+    GRADED_TEST(suite, callbacks_run_in_the_required_order, 20);
+    GRADED_TEST(suite, activation_order_is_unchanged, 20);
+    GRADED_TEST(suite, reply_activates_retry, 20);
+    GRADED_TEST(suite, is_event1_style, 30);
+    GRADED_TEST(suite, uses_priorities_and_event_active, 30);
+}

@@ -1,0 +1,165 @@
+/*
+ * Exercise 04, graded tests: the student's echo server, black box. Each
+ * test starts it in a network of its own and talks to it as clients do.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { REPLY_MS = 3000 };
+
+/* Send text on fd and expect exactly it back. */
+static void assert_echo(int fd, const char *text, const char *what)
+{
+    size_t len;
+    bool eof;
+    harness_send_text(fd, text);
+    char *back = harness_receive_expecting(fd, text, REPLY_MS, &len, &eof);
+    ck_assert_msg(len == strlen(text) && memcmp(back, text, len) == 0,
+                  "%s: sent \"%s\", got back \"%s\"%s", what, harness_excerpt(text, strlen(text), 60),
+                  harness_excerpt(back, len, 60), eof ? " and the connection closed" : "");
+    free(back);
+}
+
+/* doc: graded-test */
+START_TEST(echoes_a_line)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fd = harness_connect(&server, port, 2000);
+    assert_echo(fd, "hello\n", "one line");
+    close(fd);
+    subject_stop(&server);
+}
+END_TEST
+/* doc: end */
+
+START_TEST(echoes_binary_data)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fd = harness_connect(&server, port, 2000);
+    char bytes[256];
+    for (int i = 0; i < 256; i++)
+        bytes[i] = (char)i;
+    size_t got;
+    char *back = harness_exchange(fd, bytes, sizeof bytes, REPLY_MS, &got);
+    ck_assert_msg(got == sizeof bytes && memcmp(back, bytes, got) == 0,
+                  "sent the 256 byte values 0..255 (a NUL first); got back %zu bytes: \"%s\"", got,
+                  harness_excerpt(back, got, 60));
+    free(back);
+    close(fd);
+    subject_stop(&server);
+}
+END_TEST
+
+START_TEST(echoes_a_large_message)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fd = harness_connect(&server, port, 2000);
+    size_t size = 1 << 20;
+    char *data = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (char)('a' + (i * 7) % 26);
+    size_t got;
+    char *back = harness_exchange(fd, data, size, 10000, &got);
+    size_t same = 0;
+    while (same < got && back[same] == data[same])
+        same++;
+    ck_assert_msg(got == size && same == size,
+                  "sent 1 MiB (reading the echo meanwhile); got back %zu bytes, the first %zu right",
+                  got, same);
+    free(back);
+    free(data);
+    close(fd);
+    subject_stop(&server);
+}
+END_TEST
+
+START_TEST(serves_clients_at_the_same_time)
+{
+    enum { CLIENTS = 5 };
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        fds[i] = harness_connect(&server, port, 2000);
+    /* All connected; the last to connect speaks first. */
+    for (int i = CLIENTS - 1; i >= 0; i--) {
+        char text[32], what[32];
+        snprintf(text, sizeof text, "client %d\n", i);
+        snprintf(what, sizeof what, "client %d of %d", i + 1, CLIENTS);
+        assert_echo(fds[i], text, what);
+    }
+    for (int i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    subject_stop(&server);
+}
+END_TEST
+
+START_TEST(closes_after_the_client_hangs_up)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fd = harness_connect(&server, port, 2000);
+    harness_send_text(fd, "bye\n");
+    shutdown(fd, SHUT_WR);
+    size_t len;
+    bool eof;
+    char *back = harness_receive(fd, NULL, REPLY_MS, &len, &eof);
+    ck_assert_msg(len == 4 && memcmp(back, "bye\n", 4) == 0,
+                  "sent \"bye\\n\" and hung up; got back \"%s\"", harness_excerpt(back, len, 60));
+    ck_assert_msg(eof, "the echo came back, but the server did not close the connection within %d ms",
+                  REPLY_MS);
+    free(back);
+    close(fd);
+    subject_stop(&server);
+}
+END_TEST
+
+START_TEST(stops_cleanly_on_sigterm)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    int fd = harness_connect(&server, port, 2000);
+    assert_echo(fd, "still here\n", "before SIGTERM");
+    subject_signal(&server, SIGTERM);
+    struct outcome o;
+    subject_finish(&server, 3000, &o);
+    char why[128];
+    ck_assert_msg(o.exited && o.code == 0,
+                  "with a client connected, SIGTERM should end the server with status 0; it %s",
+                  outcome_describe(&o, why, sizeof why));
+    outcome_free(&o);
+    close(fd);
+}
+END_TEST
+
+START_TEST(uses_only_event2_functions)
+{
+    char *report = harness_purity("event2", "event2-server.o");
+    ck_assert_msg(*report == '\0', "event2-server.c is not event2 style: %s",
+                  harness_excerpt(report, strlen(report), 200));
+    free(report);
+}
+END_TEST
+
+/* doc: register */
+void exercise_tests(Suite *suite)
+{
+    GRADED_TEST(suite, echoes_a_line, 30);
+    GRADED_TEST(suite, echoes_binary_data, 30);
+    GRADED_TEST(suite, echoes_a_large_message, 40);
+    GRADED_TEST(suite, serves_clients_at_the_same_time, 40);
+    GRADED_TEST(suite, closes_after_the_client_hangs_up, 30);
+    GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, 30);
+}
+/* doc: end */

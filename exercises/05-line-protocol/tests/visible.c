@@ -1,0 +1,131 @@
+/*
+ * Exercise 05, graded tests: the student's line server, black box, one
+ * server per test in a network of its own.
+ */
+#define _GNU_SOURCE
+#include "protocol.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One server and one client for a test; done() stops both. */
+static struct subject server;
+
+static int client(void)
+{
+    int port = harness_start_server(&server, "event2-server", NULL);
+    return harness_connect(&server, port, 2000);
+}
+
+static void done(int fd)
+{
+    close(fd);
+    subject_stop(&server);
+}
+
+START_TEST(answers_ping)
+{
+    int fd = client();
+    expect_answer(fd, "PING\n", "PONG\n", "PING");
+    done(fd);
+}
+END_TEST
+
+START_TEST(echo_returns_its_text)
+{
+    int fd = client();
+    expect_answer(fd, "ECHO hello there\n", "hello there\n", "ECHO");
+    done(fd);
+}
+END_TEST
+
+START_TEST(answers_pipelined_lines_in_order)
+{
+    int fd = client();
+    expect_answer(fd, "PING\nECHO a\nECHO b\nPING\n", "PONG\na\nb\nPONG\n",
+                  "four commands in one write");
+    done(fd);
+}
+END_TEST
+
+START_TEST(waits_for_the_rest_of_a_line)
+{
+    int fd = client();
+    harness_send_text(fd, "PI");
+    char *early;
+    bool quiet = harness_quiet_for(fd, 200, &early);
+    ck_assert_msg(quiet, "sent \"PI\" (half a line); the server answered \"%s\" before the line ended",
+                  harness_excerpt(early, strlen(early), 60));
+    free(early);
+    expect_answer(fd, "NG\n", "PONG\n", "the rest of the line, \"NG\\n\"");
+    done(fd);
+}
+END_TEST
+
+START_TEST(accepts_crlf_line_endings)
+{
+    int fd = client();
+    expect_answer(fd, "PING\r\nECHO x\r\n", "PONG\nx\n", "lines ended by \\r\\n");
+    done(fd);
+}
+END_TEST
+
+START_TEST(answers_unknown_commands)
+{
+    int fd = client();
+    expect_answer(fd, "HELLO\n", "ERR unknown command\n", "an unknown command");
+    expect_answer(fd, "PING\n", "PONG\n", "PING after an unknown command");
+    done(fd);
+}
+END_TEST
+
+START_TEST(rejects_a_long_line_before_its_end)
+{
+    int fd = client();
+    char line[101];
+    memset(line, 'A', 100);
+    line[100] = '\0';
+    expect_answer(fd, line, "ERR line too long\n", "100 bytes and no end of line");
+    expect_close(fd, "after ERR line too long");
+    done(fd);
+}
+END_TEST
+
+START_TEST(quit_says_bye_then_closes)
+{
+    int fd = client();
+    expect_answer(fd, "QUIT\n", "BYE\n", "QUIT");
+    expect_close(fd, "after BYE");
+    done(fd);
+}
+END_TEST
+
+START_TEST(uses_evbuffer_readln_and_a_watermark)
+{
+    char *calls = harness_undefined_symbols("event2-server.o");
+    ck_assert_msg(strstr(calls, "\nevbuffer_readln\n") != NULL || strncmp(calls, "evbuffer_readln\n", 16) == 0,
+                  "event2-server.c does not call evbuffer_readln()");
+    ck_assert_msg(strstr(calls, "\nbufferevent_setwatermark\n") != NULL ||
+                      strncmp(calls, "bufferevent_setwatermark\n", 25) == 0,
+                  "event2-server.c does not call bufferevent_setwatermark()");
+    free(calls);
+    char *report = harness_purity("event2", "event2-server.o");
+    ck_assert_msg(*report == '\0', "event2-server.c is not event2 style: %s",
+                  harness_excerpt(report, strlen(report), 200));
+    free(report);
+}
+END_TEST
+
+void exercise_tests(Suite *suite)
+{
+    GRADED_TEST(suite, answers_ping, 30);
+    GRADED_TEST(suite, echo_returns_its_text, 30);
+    GRADED_TEST(suite, answers_pipelined_lines_in_order, 30);
+    GRADED_TEST(suite, waits_for_the_rest_of_a_line, 30);
+    GRADED_TEST(suite, accepts_crlf_line_endings, 30);
+    GRADED_TEST(suite, answers_unknown_commands, 30);
+    GRADED_TEST(suite, rejects_a_long_line_before_its_end, 30);
+    GRADED_TEST(suite, quit_says_bye_then_closes, 30);
+    GRADED_TEST(suite, uses_evbuffer_readln_and_a_watermark, 30);
+}

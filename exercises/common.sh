@@ -1,0 +1,82 @@
+# common.sh - what the exercise scripts share (sourced, from the top of the
+# course tree): messages, finding an exercise, reading its manifest, and the
+# student's progress kept under $BUILD/exercises-state/ (git-ignored).
+# shellcheck shell=bash disable=SC2034 # the colours are for the scripts that source this
+
+BUILD=${BUILD:-build}
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    bold=$'\e[1m' red=$'\e[31m' green=$'\e[32m' dim=$'\e[2m' off=$'\e[0m'
+else
+    bold='' red='' green='' dim='' off=''
+fi
+
+die() { echo "error: $*" >&2; exit 2; }
+warn() { echo "warning: $*" >&2; }
+
+exercise_dirs() { ls -d exercises/[0-9][0-9]-*/ 2>/dev/null | sed 's:/$::'; }
+
+# "# Exercise 03: Fix the broken TCP client" -> that line without "# ".
+exercise_title() { sed -n '1s/^# *//p' "$1/README.md" 2>/dev/null; }
+
+list_exercises() {
+    local d n
+    for d in $(exercise_dirs); do
+        n=${d#exercises/}; n=${n%%-*}
+        printf '  %s  %-44s make exercise-%d\n' "$n" "$(exercise_title "$d" | sed 's/^Exercise [0-9]*: //')" "$((10#$n))"
+    done
+}
+
+# Print the directory of exercise $1 ("3", "03", "03-fix-tcp-client",
+# "exercises/03-fix-tcp-client"), or fail listing the exercises.
+resolve_exercise() {
+    local want=${1%/} d n
+    want=${want#exercises/}
+    for d in $(exercise_dirs); do
+        n=${d#exercises/}; n=${n%%-*}
+        if [[ $want =~ ^[0-9]{1,2}$ ]] && [ "$((10#$n))" -eq "$((10#$want))" ]; then
+            echo "$d"; return 0
+        fi
+        if [ "$want" = "${d#exercises/}" ]; then
+            echo "$d"; return 0
+        fi
+    done
+    {
+        if [ -z "$want" ]; then
+            echo "error: no exercise given (a number, such as EXERCISE=3). The exercises are:"
+        else
+            echo "error: there is no exercise '$1'. The exercises are:"
+        fi
+        list_exercises
+    } >&2
+    return 2
+}
+
+# The files a student edits: the starter's, by name.
+starter_files() { (cd "$1/starter" && ls -1 | LC_ALL=C sort); }
+
+# The manifest without comments: "NAME POINTS VISIBILITY" lines.
+manifest_lines() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1/points"; }
+
+# A manifest the grader can trust: known visibilities, whole points, each
+# test once.
+check_manifest() {
+    local dir=$1 name points visibility extra seen=" "
+    [ -r "$dir/points" ] || { echo "error: $dir has no points file (its graded tests and their points)" >&2; return 2; }
+    while read -r name points visibility extra; do
+        if ! [[ $name =~ ^[a-z][a-z0-9_]*$ ]] || ! [[ $points =~ ^[0-9]+$ ]] || [ -n "$extra" ] ||
+           ! [[ $visibility =~ ^(visible|hidden|after_due_date|after_published)$ ]]; then
+            echo "error: $dir/points: bad line '$name $points $visibility $extra' (want: TEST POINTS visible|hidden|after_due_date|after_published)" >&2
+            return 2
+        fi
+        case $seen in *" $name "*) echo "error: $dir/points lists $name twice" >&2; return 2;; esac
+        seen+="$name "
+    done < <(manifest_lines "$dir")
+}
+
+state_dir() { echo "$BUILD/exercises-state/$1"; }
+
+record_progress() { # slug score max
+    local s; s=$(state_dir "$1")
+    mkdir -p "$s" && echo "$2 $3" > "$s/points"
+}

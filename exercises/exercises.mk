@@ -1,0 +1,104 @@
+# exercises/exercises.mk - the exercises (students) and the grader
+# (instructors), included by the top Makefile. See exercises/README.md,
+# docs/students.md and docs/instructors.md.
+
+EXERCISE_DIRS := $(sort $(patsubst %/,%,$(wildcard exercises/[0-9][0-9]-*/)))
+EX_BUILD := $(BUILD)/exercises
+SANDBOX := $(BIN)/sandbox
+
+# The graded tests of each exercise, one runner program per exercise:
+# exercises/harness/*.c + exercises/NN-slug/tests/*.c (hidden.c included
+# when it is there; `make release` leaves it out).
+HARNESS_SRCS := $(wildcard exercises/harness/*.c)
+HARNESS_OBJS := $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(HARNESS_SRCS))
+exercise_runner = $(EX_BUILD)/$(notdir $(1))/runner
+EX_RUNNERS := $(foreach d,$(EXERCISE_DIRS),$(call exercise_runner,$(d)))
+
+# What a submission is linked with: the style kits' probes and the support
+# code, built without sanitizers (student programs never are: they run
+# under the sandbox's memory limit).
+EX_KIT := $(EX_BUILD)/kit
+EX_KIT_OBJS := $(EX_KIT)/event1-probe.o $(EX_KIT)/event2-probe.o $(EX_KIT)/libsupport.a
+KIT_CFLAGS = $(WARN_FLAGS) $(CFLAGS)
+
+# What grading exercise N needs: `make grade EXERCISE=3` and `make
+# exercise-3` build that exercise's runner only (an unknown exercise builds
+# nothing, and the script says what the exercises are).
+exercise_dir_for = $(if $(1),$(firstword $(filter exercises/$(1),$(EXERCISE_DIRS)) \
+    $(if $(call strip_digits,$(1)),,$(wildcard exercises/$(1)-*/ exercises/0$(1)-*/))))
+grader_deps_for = $(SANDBOX) $(EX_KIT_OBJS) \
+    $(foreach d,$(call exercise_dir_for,$(patsubst exercises/%,%,$(patsubst %/,%,$(1)))),$(call exercise_runner,$(patsubst %/,%,$(d))))
+GRADE_ENV = BUILD=$(BUILD) CC="$(CC)" KIT_CFLAGS="$(CFLAGS)"
+
+$(SANDBOX): exercises/sandbox.c | need-libevent
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+
+$(EX_BUILD)/obj/%.o: exercises/%.c | need-check
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Iexercises/harness $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+define runner_rule
+$(call exercise_runner,$(1)): $(HARNESS_OBJS) $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(wildcard $(1)/tests/*.c))
+	$$(call say,LD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -o $$@ $$^ $$(CHECK_LIBS)
+endef
+$(foreach d,$(EXERCISE_DIRS),$(eval $(call runner_rule,$(d))))
+
+$(EX_KIT)/%-probe.o: %/probe.c lessons/trace.h | need-libevent
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I$* $(LIBEVENT_CFLAGS) $(KIT_CFLAGS) -c $< -o $@
+
+$(EX_KIT)/support/%.o: lessons/%.c | need-libevent
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIBEVENT_CFLAGS) $(KIT_CFLAGS) -MD -MP -c $< -o $@
+
+$(EX_KIT)/libsupport.a: $(patsubst lessons/%.c,$(EX_KIT)/support/%.o,$(SUPPORT_SRCS))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+-include $(shell find $(EX_BUILD)/obj $(EX_KIT) -name '*.d' 2>/dev/null)
+
+.PHONY: need-jq grader grade grade-all grade-bench release exercises exercise- hint- reset-
+need-jq:
+	@command -v jq >/dev/null || { echo "error: jq not found; install it: make deps (or: sudo apt-get install jq)" >&2; exit 1; }
+
+grader: $(SANDBOX) $(EX_RUNNERS) $(EX_KIT_OBJS) | need-jq ## Build the sandbox and every exercise's graded tests
+
+# The grader suite (tests/grader.c) grades with these: built with the test
+# runner, in parallel under -j, rather than inside the suite's time.
+test: grader
+
+# --- Instructors -----------------------------------------------------------------
+grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade one submission: make grade EXERCISE=N SUBMISSION=DIR [OUT=DIR]
+	@$(GRADE_ENV) exercises/grade.sh "$(EXERCISE)" "$(SUBMISSION)" "$(OUT)"
+
+grade-all: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade every student: make grade-all EXERCISE=N SUBMISSIONS=DIR [OUT=DIR] [-j2]
+	@$(GRADE_ENV) JOBS="$(JOBS)" exercises/grade-all.sh "$(EXERCISE)" "$(SUBMISSIONS)" "$(OUT)"
+
+grade-bench: $(call grader_deps_for,$(or $(EXERCISE),4)) | need-jq ## Time grading 30 copies of one submission with -j2 (EXERCISE=N, SUBMISSION=DIR)
+	@$(GRADE_ENV) exercises/grade-bench.sh "$(EXERCISE)" "$(SUBMISSION)" "$(COPIES)"
+
+release: ## Write a student copy of the course (no solutions, no hidden tests): make release DEST=DIR
+	@exercises/release.sh "$(DEST)"
+
+# --- Students ----------------------------------------------------------------------
+exercises: ## List the exercises with your progress
+	@$(GRADE_ENV) exercises/student.sh list
+
+exercise-%: $$(call grader_deps_for,$$*) | need-jq ## Build and test your work on exercise N (exercises/NN-slug/work/)
+	@$(GRADE_ENV) exercises/student.sh test "$*"
+
+hint-%: ## Show the next hint for exercise N
+	@$(GRADE_ENV) exercises/student.sh hint "$*"
+
+reset-%: ## Put the starter files of exercise N back in its work/ (asks first)
+	@$(GRADE_ENV) YES="$(YES)" exercises/student.sh reset "$*"
+
+exercise- hint- reset-:
+	@$(GRADE_ENV) exercises/student.sh "$(patsubst %-,%,$@)" ""

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# grade.sh - grade one submission of one exercise: what `make grade` runs,
+# and, with --student, what `make exercise-N` runs on a student's work/.
+#
+#   grade.sh [--student] EXERCISE SUBMISSION [OUT]
+#
+# EXERCISE   the number (3 or 03) or the directory name (03-fix-tcp-client)
+# SUBMISSION a directory holding the student's versions of the starter files
+# OUT        where results.json (Gradescope format), results.tap and
+#            results.xml (Check's logs) and build.log go; default
+#            $BUILD/grades/NN-slug/NAME-OF-SUBMISSION
+#
+# How: a fresh work directory; the submission's files (only the starter's
+# file names, regular files only) are copied into it with the kit and built
+# inside the sandbox; then the exercise's runner (the graded Check tests,
+# trusted code, not linked with the student's) runs each test, and each
+# test runs the student's programs in the sandbox again, in a fresh scratch
+# copy each time. The score is the points of the tests Check says passed,
+# from the manifest exercises/NN-slug/points. The work directory is removed
+# at the end; the sandbox has killed every process of the submission by
+# then.
+#
+# Exit status: 0 when grading ran, whatever the score (with --student: 0
+# only if every test passed); 2 when it could not run (unknown exercise,
+# missing submission or files), with a message saying why.
+#
+# Environment (set by the make targets): BUILD, CC, KIT_CFLAGS.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here" || exit 2
+# shellcheck source=exercises/common.sh
+. exercises/common.sh
+
+student=0
+if [ "${1:-}" = --student ]; then
+    student=1
+    shift
+fi
+[ $# -ge 2 ] && [ $# -le 3 ] || die "usage: make grade EXERCISE=N SUBMISSION=DIR [OUT=DIR]"
+exercise_arg=$1 submission=$2 out=${3:-}
+
+dir=$(resolve_exercise "$exercise_arg") || exit 2
+slug=${dir#exercises/}
+number=${slug%%-*}
+[ -n "$submission" ] || die "no submission given: make grade EXERCISE=$exercise_arg SUBMISSION=DIR"
+[ -d "$submission" ] || die "the submission directory '$submission' does not exist"
+submission=$(cd "$submission" && pwd)
+
+# The files a submission must hold: the starter's.
+mapfile -t files < <(starter_files "$dir")
+missing=()
+for f in "${files[@]}"; do
+    if [ -L "$submission/$f" ] || [ ! -f "$submission/$f" ]; then
+        missing+=("$f")
+    elif [ "$(stat -c %s "$submission/$f")" -gt $((512 * 1024)) ]; then
+        die "$submission/$f is larger than 512 KiB; not a source file for exercise $number"
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    die "the submission $submission lacks ${missing[*]} (a regular file; exercise $number is graded on: ${files[*]})"
+fi
+check_manifest "$dir" || exit 2
+
+build=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)
+runner=$build/exercises/$slug/runner
+sandbox=$build/bin/sandbox
+kit=$build/exercises/kit
+for f in "$runner" "$sandbox" "$kit/libsupport.a"; do
+    [ -e "$f" ] || die "$f is not built: run the grader through make (make grade ...)"
+done
+if [ -z "$out" ]; then
+    out=$build/grades/$slug/$(basename "$submission")
+fi
+mkdir -p "$out" || die "cannot create $out"
+out=$(cd "$out" && pwd)
+rm -f "$out/results.json" "$out/results.tap" "$out/results.xml" "$out/build.log"
+
+# --- A fresh work directory --------------------------------------------------
+mkdir -p "$build/grade-work"
+work=$(mktemp -d "$build/grade-work/XXXXXX") || die "cannot create a work directory"
+chmod 711 "$work"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/build/kit/lessons" "$work/build/kit/event1" "$work/build/kit/event2" \
+         "$work/scratch" "$work/results"
+chmod 700 "$work/scratch"
+for f in "${files[@]}"; do
+    cp -- "$submission/$f" "$work/build/$f"
+done
+cp lessons/*.h "$work/build/kit/lessons/"
+cp event1/event1.h "$work/build/kit/event1/"
+cp event2/event2.h "$work/build/kit/event2/"
+cp "$kit/event1-probe.o" "$kit/event2-probe.o" "$kit/libsupport.a" "$work/build/kit/"
+cp exercises/build-submission.sh "$work/build/build.sh"
+
+# What the student's code must not see: the course (solutions, hidden
+# tests), every grade and work directory, the other submissions.
+hide=("$here" "$build" "$out" "$(dirname "$submission")")
+hide_args=() hide_list=""
+for h in "${hide[@]}"; do
+    case $h in /|/usr|/usr/*|/bin|/sbin|/lib|/lib64|/etc|/dev|/proc|/sys|/var|/tmp|/run) continue;; esac
+    hide_args+=(--hide "$h")
+    hide_list+="${hide_list:+:}$h"
+done
+
+# --- Build, in the sandbox -------------------------------------------------------
+started=$SECONDS
+"$sandbox" --dir "$work/build" --timeout 60000 --cpu 60 --memory 2048 --processes 32 \
+    --file-size 64 --out-cap 65536 --status "$work/build.status" "${hide_args[@]}" \
+    --env "CC=${CC:-cc}" --env "KIT_CFLAGS=${KIT_CFLAGS:--O2 -g}" \
+    --env "LIBEVENT_CFLAGS=$(pkg-config --cflags libevent)" \
+    --env "LIBEVENT_LIBS=$(pkg-config --libs libevent)" \
+    -- bash ./build.sh > "$work/build.log" 2>&1
+build_status=$?
+build_result=$(sed -n 's/^result //p' "$work/build.status" 2>/dev/null)
+cp "$work/build.log" "$out/build.log"
+if [ "$(id -u)" -eq 0 ]; then
+    # Built by the sandbox user; root's again before anything reads it.
+    chown -R 0:0 "$work/build" && chmod -R go-w "$work/build"
+fi
+built=1
+if [ $student -eq 1 ] && [ "$build_status" -eq 0 ]; then
+    # The student may run what was built: build/exercises/NN-slug/bin/.
+    mkdir -p "$build/exercises/$slug/bin"
+    for f in "${files[@]}"; do
+        cp "$work/build/${f%.c}" "$build/exercises/$slug/bin/" 2>/dev/null
+    done
+fi
+if [ "$build_status" -ne 0 ]; then
+    built=0
+    if [ "$build_result" = timeout ]; then
+        build_note="the build did not finish within 60 s"
+    elif [ -z "$build_result" ]; then
+        die "the sandbox could not run the build: $(head -c 300 "$work/build.log")"
+    else
+        build_note="the submission did not compile"
+    fi
+fi
+
+# --- The graded tests ----------------------------------------------------------------
+if [ $built -eq 1 ]; then
+    runner_args=(--results "$work/results" --tap "$out/results.tap" --xml "$out/results.xml")
+    [ $student -eq 1 ] && runner_args+=(--visible)
+    env -u CK_RUN_CASE -u CK_RUN_SUITE -u CK_EXCLUDE_CASES -u CK_EXCLUDE_SUITES \
+        -u CK_INCLUDE_TAGS -u CK_EXCLUDE_TAGS -u CK_FORK -u CK_DEFAULT_TIMEOUT \
+        -u CK_TIMEOUT_MULTIPLIER -u CK_VERBOSITY -u CK_TAP_LOG_FILE_NAME -u CK_XML_LOG_FILE_NAME \
+        -u CK_LOG_FILE_NAME \
+        GRADE_PROGRAMS="$work/build" GRADE_SCRATCH="$work/scratch" GRADE_SANDBOX="$sandbox" \
+        GRADE_EXERCISE="$here/$dir" GRADE_COURSE="$here" GRADE_HIDE="$hide_list" \
+        "$runner" "${runner_args[@]}" > "$work/runner.log" 2>&1
+    runner_status=$?
+    if [ $runner_status -ne 0 ]; then
+        warn "the test runner failed (status $runner_status): $(head -c 300 "$work/runner.log")"
+    fi
+fi
+
+# --- Scores ----------------------------------------------------------------------------
+# Each test's verdict and message come from the runner's results; the
+# points from the manifest. JSON is made by jq from files, never by hand.
+title=$(exercise_title "$dir")
+if [ $student -eq 1 ]; then
+    echo "${bold}$title${off}  ($submission)"
+else
+    echo "Grading ${bold}$title${off}: $submission"
+fi
+if [ $built -eq 1 ]; then
+    warnings=$(grep -c 'warning:' "$work/build.log")
+    if [ "$warnings" -gt 0 ]; then
+        echo "  build: ok, $warnings warning(s); see $out/build.log"
+    else
+        echo "  build: ok"
+    fi
+else
+    echo "  ${red}build: $build_note${off}; the first errors:"
+    grep -m 5 -E 'error|did not' "$work/build.log" | cut -c1-200 | tr -d '\000-\010\013-\037\177' | sed 's/^/    | /'
+fi
+
+width=$(manifest_lines "$dir" | awk '{ if (length($1) > w) w = length($1) } END { print w + 0 }')
+: > "$work/tests.jsonl"
+score=0 max=0 passed_all=1
+while read -r name points visibility; do
+    if [ $student -eq 1 ] && [ "$visibility" != visible ]; then
+        continue
+    fi
+    message_file="$work/results/$name.message"
+    if [ $built -eq 0 ]; then
+        result=fail
+        printf 'not built: %s (see the build output)\n' "$build_note" > "$work/note"
+        message_file="$work/note"
+    elif [ -r "$work/results/$name.result" ]; then
+        result=$(cat "$work/results/$name.result")
+    else
+        result=error
+        echo "grader error: the runner reported nothing for this test" > "$work/note"
+        message_file="$work/note"
+    fi
+    got=0
+    [ "$result" = pass ] && got=$points
+    score=$((score + got))
+    max=$((max + points))
+    # One line, printable, short: a program's output quoted in a message
+    # can never pass for a line of the grader's own.
+    reason=$(head -n 1 "$message_file" 2>/dev/null | tr -d '\000-\037\177' | cut -c1-160)
+    tag=""
+    [ "$visibility" != visible ] && tag=" (hidden)"
+    if [ "$result" = pass ]; then
+        printf '  %s✓%s %-*s %3s/%-3s%s\n' "$green" "$off" "$width" "$name" "$got" "$points" "$tag"
+    else
+        passed_all=0
+        printf '  %s✗%s %-*s %3s/%-3s%s  %s\n' "$red" "$off" "$width" "$name" "$got" "$points" "$tag" "$reason"
+    fi
+    jq -n --arg name "$name" --argjson score "$got" --argjson max "$points" \
+        --rawfile output "$message_file" --arg visibility "$visibility" \
+        '{name: $name, score: $score, max_score: $max, output: $output, visibility: $visibility}' \
+        >> "$work/tests.jsonl"
+done < <(manifest_lines "$dir")
+
+if [ $built -eq 1 ]; then
+    printf 'Built; %s warning line(s).\n' "$(grep -c 'warning:' "$work/build.log")" > "$work/summary"
+else
+    printf 'Not built: %s.\n' "$build_note" > "$work/summary"
+fi
+cat "$work/build.log" >> "$work/summary"
+jq -s --rawfile output "$work/summary" --argjson time $((SECONDS - started)) \
+    '{score: (map(.score) | add // 0), execution_time: $time, output: $output, tests: .}' \
+    "$work/tests.jsonl" > "$out/results.json" || die "jq could not write $out/results.json"
+
+if [ $student -eq 1 ]; then
+    record_progress "$slug" "$score" "$max"
+    echo "Points so far: $score/$max$([ $passed_all -eq 1 ] && echo "  ${green}all visible tests pass${off}")"
+    [ $passed_all -eq 1 ] || echo "Stuck? make hint-$((10#$number)) shows the next hint."
+    [ $passed_all -eq 1 ]
+    exit $?
+fi
+echo "results: $out/results.json"
+echo "SCORE: $score/$max"
+exit 0

@@ -1,0 +1,954 @@
+/*
+ * grader.c - the grader suite: the exercises and the grader that marks
+ * them (exercises/, docs/instructors.md).
+ *
+ *   grading   every exercise's starter and solution, and every hostile
+ *             submission in tests/hostile/, are graded once, in parallel,
+ *             by a fixture (exercises/grade.sh and grade-all.sh, as `make
+ *             grade` and `make grade-all` run them); the tests then read
+ *             the results: starters below full marks, solutions at full
+ *             marks, each hostile submission at the score its
+ *             expected_score file names, a valid results.json and one
+ *             SCORE line each, no process of any submission left running,
+ *             nothing written outside, no connection to the host.
+ *   input     bad input fails clearly: unknown exercise, missing
+ *             submission or files; each exercise's runner, manifest and
+ *             README agree.
+ *   release   `make release` leaves no solution or hidden test behind,
+ *             and the student's commands work in the copy.
+ *
+ * The hostile set needs the sandbox's PID namespace (root, or user
+ * namespaces): without it, kill(-1) from a submission would reach the
+ * user's own processes, so the set is not run and its tests say why.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "suites.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { MAKE_TIMEOUT_MS = 300000, GRADING_TIMEOUT_MS = 240000, HOST_PORT = 47123 };
+
+/* Sandbox users are 0x60000000 + a pid (exercises/sandbox.c). */
+#define SANDBOX_UID_BASE 0x60000000u
+
+/* --- Shared helpers ------------------------------------------------------------ */
+
+static char *shell_quote(const char *s)
+{
+    size_t n = 2;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 4 : 1;
+    char *q = malloc(n + 1), *o = q;
+    if (q == NULL)
+        abort();
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return q;
+}
+
+static void run_shell(const char *script, int timeout_ms, struct run_result *r)
+{
+    const char *argv[] = { "bash", "-c", script, NULL };
+    run_program(argv, NULL, timeout_ms, r);
+}
+
+/* "CC=clang SANITIZE=1": the compiler and sanitizers this suite was built
+   with, for the make calls that build the grader. */
+static const char *build_flags(void)
+{
+#if defined(__clang__)
+#define GRADER_CC "CC=clang"
+#else
+#define GRADER_CC "CC=cc"
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+    return GRADER_CC " SANITIZE=1";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return GRADER_CC " SANITIZE=1";
+#else
+    return GRADER_CC;
+#endif
+#else
+    return GRADER_CC;
+#endif
+}
+
+static char *absolute(const char *path)
+{
+    char *abs = realpath(path, NULL);
+    if (abs == NULL)
+        abort();
+    return abs;
+}
+
+/* The exercise directories, "exercises/NN-slug", sorted. */
+static size_t exercise_list(char ***out)
+{
+    glob_t found;
+    size_t n = 0;
+    *out = NULL;
+    if (glob("exercises/[0-9][0-9]-*/", 0, NULL, &found) == 0) {
+        *out = calloc(found.gl_pathc, sizeof **out);
+        for (size_t i = 0; i < found.gl_pathc; i++) {
+            (*out)[n] = strndup(found.gl_pathv[i], strlen(found.gl_pathv[i]) - 1);
+            n++;
+        }
+        globfree(&found);
+    }
+    return n;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* The last line of text (without its newline), in buf. */
+static const char *last_line(const char *text, char *buf, size_t size)
+{
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '\n')
+        n--;
+    size_t start = n;
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    snprintf(buf, size, "%.*s", (int)(n - start), text + start);
+    return buf;
+}
+
+static int count_lines_starting(const char *text, const char *prefix)
+{
+    int count = 0;
+    for (const char *line = text; *line != '\0';) {
+        if (strncmp(line, prefix, strlen(prefix)) == 0)
+            count++;
+        const char *nl = strchr(line, '\n');
+        if (nl == NULL)
+            break;
+        line = nl + 1;
+    }
+    return count;
+}
+
+/* jq's answer about a file (one line, no newline), or NULL if jq failed. */
+static char *jq(const char *filter, const char *file)
+{
+    const char *argv[] = { "jq", "-r", "-e", filter, file, NULL };
+    struct run_result r;
+    run_program(argv, NULL, 10000, &r);
+    free(r.err);
+    if (r.status != 0) {
+        free(r.out);
+        return NULL;
+    }
+    r.out[strcspn(r.out, "\n")] = '\0';
+    return r.out;
+}
+
+/* A results.json the way Gradescope reads it: a numeric score equal to
+   the sum of its tests', and tests with name, score, max_score, output
+   and a known visibility. */
+static const char gradescope_check[] =
+    "(.score | type == \"number\") and (.tests | type == \"array\")"
+    " and (.score == ([.tests[].score] | add // 0))"
+    " and all(.tests[]; (.name | type == \"string\") and (.score | type == \"number\")"
+    "   and (.max_score | type == \"number\") and (.output | type == \"string\")"
+    "   and (.score >= 0) and (.score <= .max_score)"
+    "   and (.visibility | IN(\"visible\", \"hidden\", \"after_due_date\", \"after_published\")))";
+
+/* --- The grading fixture --------------------------------------------------- */
+
+static char *scratch;            /* this run's directory: submissions, grades */
+static char *build_abs;          /* the build directory, absolute */
+static bool hostile_run;         /* the sandbox could contain the hostile set */
+static char *fixture_problem;    /* why grading could not run, if it could not */
+static int host_listener = -1;   /* the host's loopback, HOST_PORT */
+static char **exercises;
+static size_t nexercises;
+
+static void note_problem(const char *what, const struct run_result *r)
+{
+    if (fixture_problem == NULL &&
+        asprintf(&fixture_problem, "%s (status %d%s):\n%s%s", what, r->status,
+                 r->timed_out ? ", timed out" : "", r->out, r->err) < 0)
+        abort();
+}
+
+static void open_host_listener(void)
+{
+    host_listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    setsockopt(host_listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(HOST_PORT);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(host_listener, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        listen(host_listener, 16) != 0) {
+        close(host_listener);
+        host_listener = -1;
+    }
+}
+
+static void grade_everything(void)
+{
+    struct run_result r;
+    char *command;
+    build_abs = absolute(build_dir());
+    nexercises = exercise_list(&exercises);
+
+    /* The grader itself (make test has built it already; this is quick). */
+    if (asprintf(&command, "make --no-print-directory -s BUILD=%s %s grader", build_dir(),
+                 build_flags()) < 0)
+        abort();
+    run_shell(command, MAKE_TIMEOUT_MS, &r);
+    free(command);
+    if (r.status != 0) {
+        note_problem("make grader failed", &r);
+        run_result_free(&r);
+        return;
+    }
+    run_result_free(&r);
+
+    char *sandbox;
+    if (asprintf(&sandbox, "%s/bin/sandbox --probe", build_abs) < 0)
+        abort();
+    run_shell(sandbox, 10000, &r);
+    free(sandbox);
+    hostile_run = r.status == 0 && strstr(r.out, "pid namespace:     yes") != NULL;
+    run_result_free(&r);
+
+    char *relative_scratch = make_temp_dir();
+    scratch = absolute(relative_scratch);
+    free(relative_scratch);
+    /* One job per starter and solution, slowest exercise first. */
+    char *jobs;
+    if (asprintf(&jobs, "%s/jobs", scratch) < 0)
+        abort();
+    FILE *list = fopen(jobs, "w");
+    for (size_t k = nexercises; k-- > 0;) {
+        const char *slug = strchr(exercises[k], '/') + 1;
+        for (int which = 0; which < 2; which++) {
+            const char *kind = which == 0 ? "starter" : "solution";
+            fprintf(list, "%s\t%s/%s\t%s/grades/%s/%s\n", exercises[k], exercises[k], kind, scratch,
+                    slug, kind);
+        }
+    }
+    fclose(list);
+
+    open_host_listener();
+    char *q_scratch = shell_quote(scratch), *q_build = shell_quote(build_abs);
+    const char *flags = build_flags();
+    /* Three starters and solutions at a time, and three hostile
+       submissions; $0 is the scratch directory. */
+    if (asprintf(&command,
+                 "export BUILD=%2$s KIT_CFLAGS='-O2 -g' %3$s\n"
+                 "mkdir -p %1$s/grades\n"
+                 "%4$s"
+                 "while IFS=$'\\t' read -r exercise submission out; do\n"
+                 "  printf '%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\"\n"
+                 "done < %1$s/jobs | xargs -0 -n 3 -P 3 bash -c '\n"
+                 "  mkdir -p \"$3\"; exercises/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
+                 "  echo $? > \"$3/exit\"' _\n"
+                 "wait\n",
+                 q_scratch, q_build, flags,
+                 hostile_run ? "JOBS=3 exercises/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
+                               "> \"$0\"/hostile.log 2>&1 &\n"
+                             : "") < 0)
+        abort();
+    const char *argv[] = { "bash", "-c", command, scratch, NULL };
+    run_program(argv, NULL, GRADING_TIMEOUT_MS, &r);
+    if (r.status != 0 || r.timed_out)
+        note_problem("grading did not finish", &r);
+    run_result_free(&r);
+    free(command);
+    free(q_scratch);
+    free(q_build);
+    free(jobs);
+}
+
+static void drop_everything(void)
+{
+    if (host_listener >= 0)
+        close(host_listener);
+    host_listener = -1;
+    if (scratch != NULL)
+        remove_tree(scratch);
+    free(scratch);
+    scratch = NULL;
+    free(build_abs);
+    free(fixture_problem);
+    fixture_problem = NULL;
+    free_list(exercises, nexercises);
+    exercises = NULL;
+}
+
+static void assert_graded(void)
+{
+    ck_assert_msg(fixture_problem == NULL, "%s", fixture_problem);
+}
+
+static void assert_hostile_run(void)
+{
+    assert_graded();
+    ck_assert_msg(hostile_run,
+                  "the hostile set was not run: the sandbox has no PID namespace here (run the "
+                  "suite as root, or where user namespaces are allowed); `%s/bin/sandbox --probe` "
+                  "says what it can do",
+                  build_dir());
+}
+
+/* One graded output directory: its score and maximum from results.json,
+   checked against the SCORE line, which must be grade.sh's last line and
+   its only one. */
+static void read_grade(const char *out, int *score, int *max)
+{
+    char *log_path, *json;
+    if (asprintf(&log_path, "%s/grade.log", out) < 0 || asprintf(&json, "%s/results.json", out) < 0)
+        abort();
+    char *log = read_file(log_path);
+    ck_assert_msg(log != NULL, "%s was not graded (no grade.log)", out);
+    char *exit_path, *exit_text;
+    if (asprintf(&exit_path, "%s/exit", out) < 0)
+        abort();
+    exit_text = read_file(exit_path);
+    if (exit_text != NULL)
+        ck_assert_msg(atoi(exit_text) == 0, "grading %s exited with status %s:\n%s", out, exit_text,
+                      log);
+    char *valid = jq(gradescope_check, json);
+    ck_assert_msg(valid != NULL && strcmp(valid, "true") == 0,
+                  "%s is missing or not in Gradescope's format", json);
+    char *points = jq("\"\\(.score) \\([.tests[].max_score] | add // 0)\"", json);
+    ck_assert_ptr_nonnull(points);
+    ck_assert_int_eq(sscanf(points, "%d %d", score, max), 2);
+    char line[256], want[64];
+    snprintf(want, sizeof want, "SCORE: %d/%d", *score, *max);
+    ck_assert_msg(strcmp(last_line(log, line, sizeof line), want) == 0,
+                  "%s: the last line of grade.sh is \"%s\", not \"%s\"", out, line, want);
+    ck_assert_msg(count_lines_starting(log, "SCORE:") == 1,
+                  "%s: grade.sh printed more than one line starting with SCORE:\n%s", out, log);
+    free(points);
+    free(valid);
+    free(exit_text);
+    free(exit_path);
+    free(log);
+    free(json);
+    free(log_path);
+}
+
+static char *grade_dir(const char *exercise, const char *kind)
+{
+    char *out;
+    if (asprintf(&out, "%s/grades/%s/%s", scratch, strchr(exercise, '/') + 1, kind) < 0)
+        abort();
+    return out;
+}
+
+static bool has_solution(const char *exercise)
+{
+    char *path;
+    if (asprintf(&path, "%s/solution", exercise) < 0)
+        abort();
+    bool yes = access(path, F_OK) == 0;
+    free(path);
+    return yes;
+}
+
+START_TEST(every_starter_scores_below_full_marks)
+{
+    assert_graded();
+    ck_assert_uint_ge(nexercises, 6);
+    for (size_t i = 0; i < nexercises; i++) {
+        if (!has_solution(exercises[i]))
+            continue;
+        char *out = grade_dir(exercises[i], "starter");
+        int score, max;
+        read_grade(out, &score, &max);
+        ck_assert_msg(score < max, "%s: the starter scores %d/%d", exercises[i], score, max);
+        free(out);
+    }
+}
+END_TEST
+
+START_TEST(every_solution_scores_full_marks)
+{
+    assert_graded();
+    for (size_t i = 0; i < nexercises; i++) {
+        if (!has_solution(exercises[i]))
+            continue;
+        char *out = grade_dir(exercises[i], "solution");
+        int score, max;
+        read_grade(out, &score, &max);
+        char *log_path, *log;
+        if (asprintf(&log_path, "%s/grade.log", out) < 0)
+            abort();
+        log = read_file(log_path);
+        ck_assert_msg(score == max && max > 0, "%s: the solution scores %d/%d:\n%s", exercises[i],
+                      score, max, log);
+        free(log);
+        free(log_path);
+        free(out);
+    }
+}
+END_TEST
+
+/* The course is built with -Werror; the exercises' files are shown to
+   students as examples of it. */
+START_TEST(starters_and_solutions_build_without_warnings)
+{
+    assert_graded();
+    for (size_t i = 0; i < nexercises; i++) {
+        if (!has_solution(exercises[i]))
+            continue;
+        for (int which = 0; which < 2; which++) {
+            char *out = grade_dir(exercises[i], which == 0 ? "starter" : "solution");
+            char *path, *log;
+            if (asprintf(&path, "%s/build.log", out) < 0)
+                abort();
+            log = read_file(path);
+            ck_assert_msg(log != NULL && strstr(log, "warning:") == NULL &&
+                              strstr(log, "error:") == NULL,
+                          "%s builds with diagnostics:\n%s", out, log ? log : "(no build.log)");
+            free(log);
+            free(path);
+            free(out);
+        }
+    }
+}
+END_TEST
+
+/* Each hostile submission's output directory, with its expected score. */
+static size_t hostile_list(char ***names)
+{
+    glob_t found;
+    size_t n = 0;
+    *names = NULL;
+    if (glob("tests/hostile/*/expected_score", 0, NULL, &found) == 0) {
+        *names = calloc(found.gl_pathc, sizeof **names);
+        for (size_t i = 0; i < found.gl_pathc; i++) {
+            const char *start = found.gl_pathv[i] + strlen("tests/hostile/");
+            (*names)[n++] = strndup(start, strcspn(start, "/"));
+        }
+        globfree(&found);
+    }
+    return n;
+}
+
+START_TEST(hostile_submissions_get_their_expected_scores)
+{
+    assert_hostile_run();
+    char **names;
+    size_t n = hostile_list(&names);
+    ck_assert_uint_ge(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        char *out, *expected_path;
+        if (asprintf(&out, "%s/grades/hostile/%s", scratch, names[i]) < 0 ||
+            asprintf(&expected_path, "tests/hostile/%s/expected_score", names[i]) < 0)
+            abort();
+        char *expected = read_file(expected_path);
+        ck_assert_ptr_nonnull(expected);
+        int score, max;
+        read_grade(out, &score, &max);
+        ck_assert_msg(score == atoi(expected), "hostile submission %s scored %d/%d, expected %d",
+                      names[i], score, max, atoi(expected));
+        free(expected);
+        free(expected_path);
+        free(out);
+    }
+    free_list(names, n);
+}
+END_TEST
+
+START_TEST(gradebook_has_a_row_per_submission)
+{
+    assert_hostile_run();
+    char *path;
+    if (asprintf(&path, "%s/grades/hostile/gradebook.csv", scratch) < 0)
+        abort();
+    char *csv = read_file(path);
+    ck_assert_msg(csv != NULL, "grade-all wrote no %s", path);
+    static const char header[] = "\"student\",\"callbacks_run_in_the_required_order\",";
+    ck_assert_msg(strncmp(csv, header, strlen(header)) == 0,
+                  "the gradebook's header is wrong:\n%s", csv);
+    char **names;
+    size_t n = hostile_list(&names);
+    ck_assert_int_eq(count_lines_starting(csv, "\""), (int)n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char row[128], *expected_path;
+        if (asprintf(&expected_path, "tests/hostile/%s/expected_score", names[i]) < 0)
+            abort();
+        char *expected = read_file(expected_path);
+        /* ... the points of each test, then the total and the status. */
+        snprintf(row, sizeof row, ",%d,\"graded\"\n", atoi(expected));
+        char *start;
+        char key[96];
+        snprintf(key, sizeof key, "\n\"%s\",", names[i]);
+        start = strstr(csv, key);
+        ck_assert_msg(start != NULL, "the gradebook has no row for %s", names[i]);
+        const char *end = strchr(start + 1, '\n');
+        ck_assert_msg(end != NULL && (size_t)(end + 1 - start) > strlen(row) &&
+                          strncmp(end + 1 - strlen(row), row, strlen(row)) == 0,
+                      "the gradebook row of %s does not end with %s", names[i], row);
+        free(expected);
+        free(expected_path);
+    }
+    free_list(names, n);
+    free(csv);
+    free(path);
+}
+END_TEST
+
+/* Every process of the sandbox user range, or whose working directory or
+   program lies in a grading work directory, is a leftover. */
+START_TEST(grading_leaves_no_process_running)
+{
+    assert_hostile_run();
+    char *work;
+    if (asprintf(&work, "%s/grade-work/", build_abs) < 0)
+        abort();
+    DIR *proc = opendir("/proc");
+    ck_assert_ptr_nonnull(proc);
+    struct dirent *e;
+    while ((e = readdir(proc)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], target[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%s", e->d_name);
+        if (stat(path, &st) != 0)
+            continue; /* gone meanwhile */
+        ck_assert_msg(st.st_uid < SANDBOX_UID_BASE,
+                      "process %s of a sandbox user (uid %u) is still running", e->d_name,
+                      (unsigned)st.st_uid);
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "/proc/%s/%s", e->d_name, i == 0 ? "cwd" : "exe");
+            ssize_t n = readlink(path, target, sizeof target - 1);
+            if (n <= 0)
+                continue;
+            target[n] = '\0';
+            ck_assert_msg(strncmp(target, work, strlen(work)) != 0,
+                          "process %s still runs in a grading directory: %s", e->d_name, target);
+        }
+    }
+    closedir(proc);
+    free(work);
+}
+END_TEST
+
+/* The work directories are gone, and no hostile submission managed to
+   write its marker file anywhere it tried. */
+START_TEST(grading_leaves_nothing_behind)
+{
+    assert_hostile_run();
+    struct run_result r;
+    char *q_build = shell_quote(build_abs), *command;
+    if (asprintf(&command,
+                 "ls -A %1$s/grade-work 2>/dev/null;"
+                 "find / /tmp /var/tmp /dev/shm /run/lock /root . %1$s -maxdepth 0 2>/dev/null >/dev/null;"
+                 "for d in / /tmp /var/tmp /dev/shm /run/lock /root; do"
+                 "  [ -e \"$d/pwned-by-submission\" ] && echo \"$d/pwned-by-submission\";"
+                 "done;"
+                 "find . %1$s -name pwned-by-submission 2>/dev/null; true",
+                 q_build) < 0)
+        abort();
+    run_shell(command, 60000, &r);
+    ck_assert_msg(r.out[0] == '\0', "left behind after grading:\n%s", r.out);
+    run_result_free(&r);
+    free(command);
+    free(q_build);
+}
+END_TEST
+
+START_TEST(submissions_cannot_reach_the_host_network)
+{
+    assert_hostile_run();
+    ck_assert_msg(host_listener >= 0, "the suite could not listen on 127.0.0.1:%d to watch",
+                  HOST_PORT);
+    int fd = accept(host_listener, NULL, NULL);
+    ck_assert_msg(fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
+                  "a submission connected to 127.0.0.1:%d on the host", HOST_PORT);
+}
+END_TEST
+
+/* --- Bad input ---------------------------------------------------------------- */
+
+static void run_make(const char *args, struct run_result *r)
+{
+    char *command;
+    if (asprintf(&command, "make --no-print-directory BUILD=%s %s %s", build_dir(), build_flags(),
+                 args) < 0)
+        abort();
+    run_shell(command, MAKE_TIMEOUT_MS, r);
+    free(command);
+}
+
+static void assert_refused(const char *args, const char *message)
+{
+    struct run_result r;
+    run_make(args, &r);
+    ck_assert_msg(r.status != 0, "make %s succeeded:\n%s", args, r.out);
+    ck_assert_msg(strstr(r.err, message) != NULL, "make %s: the message does not say \"%s\":\n%s",
+                  args, message, r.err);
+    ck_assert_msg(strstr(r.out, "SCORE:") == NULL, "make %s printed a score", args);
+    run_result_free(&r);
+}
+
+START_TEST(unknown_exercise_fails_and_lists_the_exercises)
+{
+    assert_refused("grade EXERCISE=99 SUBMISSION=exercises", "there is no exercise '99'");
+    assert_refused("grade EXERCISE=99 SUBMISSION=exercises", "make exercise-1");
+    assert_refused("grade EXERCISE=echo SUBMISSION=exercises", "there is no exercise 'echo'");
+    assert_refused("grade SUBMISSION=exercises", "no exercise given");
+    assert_refused("grade-all EXERCISE=0 SUBMISSIONS=exercises", "there is no exercise '0'");
+    assert_refused("exercise-42", "there is no exercise '42'");
+    assert_refused("hint-x", "there is no exercise 'x'");
+}
+END_TEST
+
+START_TEST(missing_submission_fails_clearly)
+{
+    assert_refused("grade EXERCISE=3 SUBMISSION=/nonexistent/alice",
+                   "the submission directory '/nonexistent/alice' does not exist");
+    assert_refused("grade EXERCISE=3", "no submission given");
+    assert_refused("grade-all EXERCISE=3 SUBMISSIONS=/nonexistent",
+                   "the submissions directory '/nonexistent' does not exist");
+}
+END_TEST
+
+START_TEST(missing_files_fail_clearly)
+{
+    char *dir = make_temp_dir(), *args, *link;
+    if (asprintf(&args, "grade EXERCISE=03 SUBMISSION=%s", dir) < 0)
+        abort();
+    /* An empty directory; then the file as a symbolic link. */
+    assert_refused(args, "lacks event2-client.c");
+    if (asprintf(&link, "%s/event2-client.c", dir) < 0)
+        abort();
+    ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+    assert_refused(args, "lacks event2-client.c (a regular file");
+    remove_tree(dir);
+    free(link);
+    free(args);
+    free(dir);
+}
+END_TEST
+
+START_TEST(release_refuses_an_occupied_destination)
+{
+    assert_refused("release", "no destination");
+    assert_refused("release DEST=exercises", "is not an empty directory");
+}
+END_TEST
+
+START_TEST(make_help_lists_the_exercise_targets)
+{
+    struct run_result r;
+    run_make("help", &r);
+    const char *targets[] = { "make grade ", "make grade-all", "make release", "make exercises",
+                              "make exercise-N", "make hint-N", "make reset-N", "make grade-bench" };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        ck_assert_msg(strstr(r.out, targets[i]) != NULL, "make help lacks %s:\n%s", targets[i],
+                      r.out);
+    run_result_free(&r);
+}
+END_TEST
+
+/* Each exercise's runner, manifest, README and files agree. */
+START_TEST(every_exercise_is_complete)
+{
+    char **list;
+    size_t n = exercise_list(&list);
+    ck_assert_uint_ge(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        const char *slug = strchr(list[i], '/') + 1;
+        struct run_result r;
+        char *runner, *points_path, *readme_path;
+        if (asprintf(&runner, "%s/exercises/%s/runner", build_dir(), slug) < 0 ||
+            asprintf(&points_path, "%s/points", list[i]) < 0 ||
+            asprintf(&readme_path, "%s/README.md", list[i]) < 0)
+            abort();
+        const char *argv[] = { runner, "--list", NULL };
+        run_program(argv, NULL, 10000, &r);
+        ck_assert_msg(r.status == 0, "%s --list failed (make grader builds it): %s", runner, r.err);
+        char *points = read_file(points_path), *readme = read_file(readme_path);
+        ck_assert_msg(points != NULL && readme != NULL, "%s lacks its points or README.md", list[i]);
+        char number[8];
+        snprintf(number, sizeof number, "%.2s", slug);
+        char heading[32];
+        snprintf(heading, sizeof heading, "# Exercise %s: ", number);
+        ck_assert_msg(strncmp(readme, heading, strlen(heading)) == 0,
+                      "%s/README.md does not start with \"%s\"", list[i], heading);
+        /* Every test the runner has is in the manifest, hidden exactly when
+           not visible, and every visible one is in the README; the
+           manifest has no test the runner lacks. */
+        int tests = 0;
+        for (char *line = r.out; *line != '\0';) {
+            char name[128], kind[16], manifest_line[160];
+            size_t len = strcspn(line, "\n");
+            ck_assert_int_eq(sscanf(line, "%127s %15s", name, kind), 2);
+            snprintf(manifest_line, sizeof manifest_line, "\n%s ", name);
+            const char *entry = strstr(points, manifest_line);
+            ck_assert_msg(entry != NULL, "%s: test %s is not in the manifest (points)", list[i], name);
+            char visibility[32];
+            int pts;
+            ck_assert_int_eq(sscanf(entry + 1, "%*s %d %31s", &pts, visibility), 2);
+            ck_assert_msg((strcmp(kind, "hidden") == 0) == (strcmp(visibility, "visible") != 0),
+                          "%s: test %s is %s, but the manifest says %s", list[i], name, kind,
+                          visibility);
+            if (strcmp(kind, "visible") == 0) {
+                char cited[140];
+                snprintf(cited, sizeof cited, "`%s`", name);
+                ck_assert_msg(strstr(readme, cited) != NULL,
+                              "%s/README.md does not list the graded test %s", list[i], name);
+            }
+            tests++;
+            line += len + (line[len] == '\n');
+        }
+        int manifest_tests = 0;
+        for (char *line = points; *line != '\0';) {
+            size_t len = strcspn(line, "\n");
+            if (*line != '#' && len > 0)
+                manifest_tests++;
+            line += len + (line[len] == '\n');
+        }
+        ck_assert_msg(manifest_tests == tests, "%s: the manifest lists %d tests, the runner has %d",
+                      list[i], manifest_tests, tests);
+        /* The starter (and the solution, where there is one) hold the same
+           files, and there are hints to give. */
+        char *compare;
+        if (asprintf(&compare,
+                     "cd %1$s && ls starter >/dev/null && ls hints/1.md hints/2.md >/dev/null && "
+                     "{ [ ! -d solution ] || diff <(ls starter) <(ls solution); }",
+                     list[i]) < 0)
+            abort();
+        struct run_result c;
+        run_shell(compare, 10000, &c);
+        ck_assert_msg(c.status == 0, "%s: starter/, solution/ and hints/ do not agree: %s%s",
+                      list[i], c.out, c.err);
+        run_result_free(&c);
+        free(compare);
+        free(points);
+        free(readme);
+        run_result_free(&r);
+        free(runner);
+        free(points_path);
+        free(readme_path);
+    }
+    free_list(list, n);
+}
+END_TEST
+
+/* --- Release and the student's commands ------------------------------------ */
+
+START_TEST(release_leaves_no_solution_or_hidden_test)
+{
+    char *dir = make_temp_dir(), *dest, *args;
+    if (asprintf(&dest, "%s/course", dir) < 0 || asprintf(&args, "release DEST=%s", dest) < 0)
+        abort();
+    struct run_result r;
+    run_make(args, &r);
+    ck_assert_msg(r.status == 0, "make %s failed:\n%s", args, r.err);
+    run_result_free(&r);
+    char *q = shell_quote(dest), *check;
+    if (asprintf(&check,
+                 "cd %s || exit 2;"
+                 "find . -path './exercises/*/solution*' -o -name 'hidden*.c' -o -path './.git' "
+                 "  -o -path './build' -o -path './exercises/*/work';"
+                 "grep -l -E '[[:space:]](hidden|after_due_date|after_published)[[:space:]]*$' "
+                 "  exercises/*/points;"
+                 "for d in exercises/[0-9][0-9]-*/; do"
+                 "  for f in README.md points starter hints/1.md tests/visible.c; do"
+                 "    [ -e \"$d$f\" ] || echo \"missing $d$f\";"
+                 "  done;"
+                 "done; true",
+                 q) < 0)
+        abort();
+    run_shell(check, 20000, &r);
+    ck_assert_msg(r.out[0] == '\0', "the release is wrong:\n%s", r.out);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(check);
+    free(q);
+    free(args);
+    free(dest);
+    free(dir);
+}
+END_TEST
+
+/* In a release (built with this build's grader, copied), a student works
+   exercise 02: tests the starter, reads hints, resets, hands in. */
+START_TEST(student_commands_work_in_a_release)
+{
+    char *dir = make_temp_dir(), *course, *q_course, *q_build, *setup;
+    if (asprintf(&course, "%s/course", dir) < 0)
+        abort();
+    q_course = shell_quote(course);
+    q_build = shell_quote(build_dir());
+    if (asprintf(&setup,
+                 "exercises/release.sh %1$s >/dev/null && mkdir -p %1$s/build/bin &&"
+                 " cp -a %2$s/bin/sandbox %1$s/build/bin/ &&"
+                 " cp -a %2$s/exercises %1$s/build/ && rm -rf %1$s/build/exercises/*/bin",
+                 q_course, q_build) < 0)
+        abort();
+    struct run_result r;
+    run_shell(setup, 60000, &r);
+    ck_assert_msg(r.status == 0, "making the release failed: %s", r.err);
+    run_result_free(&r);
+
+    char *make;
+    if (asprintf(&make, "cd %s && make --no-print-directory %s ", q_course, build_flags()) < 0)
+        abort();
+    char *command;
+#define STUDENT(args)                                                   \
+    do {                                                                \
+        if (asprintf(&command, "%s%s", make, args) < 0)                 \
+            abort();                                                    \
+        run_shell(command, MAKE_TIMEOUT_MS, &r);                        \
+        free(command);                                                  \
+    } while (0)
+
+    STUDENT("exercise-2");
+    ck_assert_msg(r.status != 0, "make exercise-2 on the starter succeeded:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "✓ activation_order_is_unchanged") != NULL &&
+                      strstr(r.out, "✗ callbacks_run_in_the_required_order") != NULL &&
+                      strstr(r.out, "Points so far: 3/10") != NULL,
+                  "make exercise-2 on the starter:\n%s%s", r.out, r.err);
+    run_result_free(&r);
+
+    STUDENT("exercises");
+    ck_assert_msg(r.status == 0 && strstr(r.out, "3/10") != NULL && strstr(r.out, "not started"),
+                  "make exercises does not show the progress:\n%s", r.out);
+    run_result_free(&r);
+
+    for (int i = 1; i <= 4; i++) {
+        STUDENT("hint-2");
+        char want[32];
+        snprintf(want, sizeof want, "Hint %d of 3", i);
+        ck_assert_msg(r.status == 0 && strstr(r.out, i <= 3 ? want : "seen all 3 hints") != NULL,
+                      "make hint-2, time %d:\n%s%s", i, r.out, r.err);
+        run_result_free(&r);
+    }
+
+    /* The student's work: the solution, copied into work/, which scores
+       full marks. A release (where this suite runs too) has no solution:
+       there the work is the starter with a line added, so that a reset
+       has something to undo. Either way handed-in.c keeps a copy. */
+    if (has_solution("exercises/02-callback-order")) {
+        if (asprintf(&command,
+                     "cp exercises/02-callback-order/solution/event1.c %1$s/exercises/02-callback-order/work/"
+                     " && cp %1$s/exercises/02-callback-order/work/event1.c %1$s/handed-in.c",
+                     q_course) < 0)
+            abort();
+        run_shell(command, 10000, &r);
+        free(command);
+        ck_assert_msg(r.status == 0, "copying the solution failed: %s", r.err);
+        run_result_free(&r);
+        STUDENT("exercise-02");
+        ck_assert_msg(r.status == 0 && strstr(r.out, "Points so far: 10/10") != NULL,
+                      "make exercise-02 on the solution:\n%s%s", r.out, r.err);
+        run_result_free(&r);
+    } else {
+        if (asprintf(&command,
+                     "echo '/* my work */' >> %1$s/exercises/02-callback-order/work/event1.c"
+                     " && cp %1$s/exercises/02-callback-order/work/event1.c %1$s/handed-in.c",
+                     q_course) < 0)
+            abort();
+        run_shell(command, 10000, &r);
+        free(command);
+        ck_assert_msg(r.status == 0, "changing work/event1.c failed: %s", r.err);
+        run_result_free(&r);
+    }
+
+    /* Reset: not without a terminal, unless told yes; on a terminal, "n"
+       keeps the work and "y" restores the starter. */
+    STUDENT("reset-2 </dev/null");
+    ck_assert_msg(r.status != 0 && strstr(r.err, "YES=1") != NULL,
+                  "make reset-2 without a terminal did not refuse:\n%s%s", r.out, r.err);
+    run_result_free(&r);
+    if (asprintf(&command,
+                 "cd %1$s && printf 'n\\n' | script -qec 'make --no-print-directory reset-2' /dev/null"
+                 " && cmp -s exercises/02-callback-order/work/event1.c handed-in.c"
+                 " && printf 'y\\n' | script -qec 'make --no-print-directory reset-2' /dev/null"
+                 " && cmp -s exercises/02-callback-order/work/event1.c exercises/02-callback-order/starter/event1.c",
+                 q_course) < 0)
+        abort();
+    run_shell(command, MAKE_TIMEOUT_MS, &r);
+    free(command);
+    ck_assert_msg(r.status == 0, "make reset-2 on a terminal (n, then y) went wrong:\n%s%s", r.out,
+                  r.err);
+    run_result_free(&r);
+    STUDENT("reset-2 YES=1 </dev/null");
+    ck_assert_msg(r.status == 0 && strstr(r.out, "holds the starter files again") != NULL,
+                  "make reset-2 YES=1:\n%s%s", r.out, r.err);
+    run_result_free(&r);
+#undef STUDENT
+
+    remove_tree(dir);
+    free(make);
+    free(setup);
+    free(q_build);
+    free(q_course);
+    free(course);
+    free(dir);
+}
+END_TEST
+
+Suite *grader_suite(void)
+{
+    Suite *s = suite_create("grader");
+
+    TCase *grading = tcase_create("grading");
+    tcase_add_unchecked_fixture(grading, grade_everything, drop_everything);
+    tcase_set_timeout(grading, 60);
+    tcase_add_test(grading, every_starter_scores_below_full_marks);
+    tcase_add_test(grading, every_solution_scores_full_marks);
+    tcase_add_test(grading, starters_and_solutions_build_without_warnings);
+    tcase_add_test(grading, hostile_submissions_get_their_expected_scores);
+    tcase_add_test(grading, gradebook_has_a_row_per_submission);
+    tcase_add_test(grading, grading_leaves_no_process_running);
+    tcase_add_test(grading, grading_leaves_nothing_behind);
+    tcase_add_test(grading, submissions_cannot_reach_the_host_network);
+    suite_add_tcase(s, grading);
+
+    TCase *input = tcase_create("input");
+    tcase_set_timeout(input, 120);
+    tcase_add_test(input, unknown_exercise_fails_and_lists_the_exercises);
+    tcase_add_test(input, missing_submission_fails_clearly);
+    tcase_add_test(input, missing_files_fail_clearly);
+    tcase_add_test(input, release_refuses_an_occupied_destination);
+    tcase_add_test(input, make_help_lists_the_exercise_targets);
+    tcase_add_test(input, every_exercise_is_complete);
+    suite_add_tcase(s, input);
+
+    TCase *release = tcase_create("release");
+    tcase_set_timeout(release, 120);
+    tcase_add_test(release, release_leaves_no_solution_or_hidden_test);
+    tcase_add_test(release, student_commands_work_in_a_release);
+    suite_add_tcase(s, release);
+    return s;
+}
