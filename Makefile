@@ -161,7 +161,7 @@ diff-%: ## Show how lesson N's event1 and event2 sources differ
 
 # --- Tests --------------------------------------------------------------------
 .PHONY: test memcheck sanitize
-test: $(LESSON_PROGRAMS) $(TEST_RUNNER) ## Run every Check suite (lessons, semantics, tooling)
+test: $(LESSON_PROGRAMS) $(TEST_RUNNER) ## Run every Check suite: lessons, libevent semantics, tooling, network, grader
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER)
 
 memcheck: $(LESSON_PROGRAMS) ## Run every lesson program under valgrind (0 errors, 0 bytes lost)
