@@ -400,6 +400,27 @@ START_TEST(close_on_free_closes_the_socket_when_the_loop_runs)
 }
 END_TEST
 
+/* bufferevent_write() only queues: the bytes leave in the loop, when the
+   socket is writable. Freeing the bufferevent before that drops them: the
+   peer gets EOF and none of the reply. (So a server that answers and then
+   closes must close from the write callback, once the output is empty.) */
+START_TEST(free_right_after_write_drops_the_unsent_output)
+{
+    struct event_base *base = event_base_new();
+    struct pair p;
+    pair_open(&p, base, 0);
+    ck_assert_int_eq(bufferevent_write(p.bev, "reply\n", 6), 0);
+    ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(p.bev)), 6);
+    bufferevent_free(p.bev);
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1);
+    ck_assert(!is_open(p.fd));
+    char got[16];
+    ck_assert_int_eq(read(p.peer, got, sizeof got), 0); /* EOF, no "reply\n" */
+    close(p.peer);
+    event_base_free(base);
+}
+END_TEST
+
 /* Without BEV_OPT_CLOSE_ON_FREE, and always for bufferevent_new(), the
    socket stays the caller's to close. */
 START_TEST(bufferevent_new_never_closes_the_socket)
@@ -1040,6 +1061,7 @@ Suite *bufferevents_suite(void)
             disabled_reading_leaves_data_in_the_socket, eof_reports_reading_eof_and_stops_reading,
             write_after_peer_closed_reports_writing_error,
             close_on_free_closes_the_socket_when_the_loop_runs,
+            free_right_after_write_drops_the_unsent_output,
             bufferevent_new_never_closes_the_socket, threadsafe_without_threading_fails,
             unlock_callbacks_requires_defer_callbacks } },
         { "bev-watermarks",
