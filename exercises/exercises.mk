@@ -64,6 +64,33 @@ $(EX_KIT)/libsupport.a: $(patsubst lessons/%.c,$(EX_KIT)/support/%.o,$(SUPPORT_S
 
 -include $(shell find $(EX_BUILD)/obj $(EX_KIT) -name '*.d' 2>/dev/null)
 
+# `make memcheck` runs every solution under valgrind too
+# (exercises/memcheck-solutions.sh). Each is built as grade.sh builds a
+# submission, build-submission.sh in a directory holding the file and the
+# kit (headers, probe objects, support archive), but outside the sandbox:
+# solutions are trusted. A release has no solutions, so nothing here.
+#   exercises/04-echo-server/solution/event2-server.c
+#     -> $(BUILD)/memcheck/exercises/04-echo-server/event2-server
+EX_MEMCHECK := $(BUILD)/memcheck/exercises
+EX_SOLUTION_SRCS := $(wildcard exercises/[0-9][0-9]-*/solution/event[12]*.c)
+solution_program = $(EX_MEMCHECK)/$(notdir $(patsubst %/solution/,%,$(dir $(1))))/$(basename $(notdir $(1)))
+EX_SOLUTION_PROGRAMS := $(foreach s,$(EX_SOLUTION_SRCS),$(call solution_program,$(s)))
+EX_KIT_HEADERS := $(wildcard lessons/*.h) event1/event1.h event2/event2.h
+
+define solution_rule
+$(call solution_program,$(1)): $(1) $(EX_KIT_OBJS) $(EX_KIT_HEADERS) exercises/build-submission.sh | need-libevent
+	$$(call say,BUILD,$$@)
+	$$(Q)rm -rf $$@.build && mkdir -p $$@.build/kit/lessons $$@.build/kit/event1 $$@.build/kit/event2
+	$$(Q)cp $(1) $$@.build/ && cp lessons/*.h $$@.build/kit/lessons/ && cp event1/event1.h $$@.build/kit/event1/ \
+	    && cp event2/event2.h $$@.build/kit/event2/ && cp $(EX_KIT_OBJS) $$@.build/kit/
+	$$(Q)cd $$@.build && CC="$$(CC)" KIT_CFLAGS="$$(CFLAGS)" LIBEVENT_CFLAGS="$$(LIBEVENT_CFLAGS)" \
+	    LIBEVENT_LIBS="$$(LIBEVENT_LIBS)" bash $$(CURDIR)/exercises/build-submission.sh
+	$$(Q)cp $$@.build/$$(notdir $$@) $$@
+endef
+$(foreach s,$(EX_SOLUTION_SRCS),$(eval $(call solution_rule,$(s))))
+
+memcheck: $(EX_SOLUTION_PROGRAMS)
+
 .PHONY: need-jq grader grade grade-all grade-bench release exercises exercise- hint- reset-
 need-jq:
 	@command -v jq >/dev/null || { echo "error: jq not found; install it: make deps (or: sudo apt-get install jq)" >&2; exit 1; }

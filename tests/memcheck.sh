@@ -14,48 +14,17 @@
 #   - any other role runs under valgrind against its style's server (run
 #     normally, from the same directory); its trace must equal
 #     expected-ROLE.trace.
+#
+# The exercises' solutions are the other half of `make memcheck`:
+# exercises/memcheck-solutions.sh. What both use is tests/memcheck-lib.sh.
 set -uo pipefail
 
-command -v valgrind >/dev/null || { echo "memcheck: valgrind not found (make deps)" >&2; exit 2; }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here" || exit 2
+# shellcheck source=tests/memcheck-lib.sh
+. tests/memcheck-lib.sh
 logs=${BUILD:-build}/memcheck
 mkdir -p "$logs"
-
-scrub=$(env | sed -n 's/^\(EVENT_[A-Z_]*\)=.*/-u \1/p')
-# valgrind as for every program, plus --log-file=...; a simple command (no
-# function), so that "... &" gives valgrind's own pid to signal.
-valgrind_options=(--quiet --error-exitcode=99 --leak-check=full
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
-
-# Processes started in the background, killed by pid if we stop early.
-background=()
-trap 'for p in "${background[@]}"; do kill -KILL "$p" 2>/dev/null; done' EXIT
-
-# Wait (up to 60 s: valgrind starts slowly) for "listening on 127.0.0.1:PORT"
-# as the first line of file $2 written by pid $1; print PORT.
-port_of() {
-    local pid=$1 file=$2 i first
-    for ((i = 0; i < 1200; i++)); do
-        first=$(head -n 1 "$file" 2>/dev/null)
-        if [[ $first =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)$ ]]; then echo "${BASH_REMATCH[1]}"; return 0; fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# SIGTERM to pid $1; wait up to 60 s; return its status (124: killed).
-stop() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 1200; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; return 124; fi
-    wait "$pid"
-}
 
 expected_of() { # number role: the expected trace file of a role
     ls -d lessons/"$1"-*/expected-"$2".trace 2>/dev/null | head -n1
@@ -77,16 +46,11 @@ client_roles() { # dir-of-programs number style
     done
 }
 
-fail_with() { # name message log
-    printf '  ✗ %-22s %s\n' "$1" "$2"
-    [ -n "${3:-}" ] && [ -r "$3" ] && sed 's/^/      /' "$3" | head -30
-    failed=$((failed + 1))
-}
-
 memcheck_server() { # program name number style
     local program=$1 name=$2 number=$3 style=$4 dir pid port rc role ok=1
     dir=$(dirname "$program")
     # 1. The lesson's session.
+    rm -f "$logs/$name.raw" # not an earlier run's port
     env $scrub valgrind "${valgrind_options[@]}" --log-file="$logs/$name.log" \
         "$program" --port 0 > "$logs/$name.raw" 2> "$logs/$name.stderr" &
     pid=$!; background+=("$pid")
@@ -109,6 +73,7 @@ memcheck_server() { # program name number style
 
     # 2. A short load, and clients still connected at SIGTERM.
     command -v nc >/dev/null || { fail_with "$name" "nc not found (make deps)"; return; }
+    rm -f "$logs/$name.load.raw"
     env $scrub valgrind "${valgrind_options[@]}" --log-file="$logs/$name.load.log" \
         "$program" --port 0 > "$logs/$name.load.raw" 2> "$logs/$name.load.stderr" &
     pid=$!; background+=("$pid")
@@ -141,7 +106,7 @@ memcheck_server() { # program name number style
     elif [ $rc -ne 0 ]; then
         fail_with "$name" "under load: valgrind or the server failed after SIGTERM (status $rc); see $logs/$name.load.log" "$logs/$name.load.log"
     else
-        printf '  ✓ %-22s 0 errors, 0 bytes lost (its session, then a load; both stopped by SIGTERM)\n' "$name"
+        pass_with "$name" "0 errors, 0 bytes lost (its session, then a load; both stopped by SIGTERM)"
     fi
 }
 
@@ -149,6 +114,7 @@ memcheck_client() { # program name number style role
     local program=$1 name=$2 number=$3 style=$4 role=$5 server pid port rc
     server="$(dirname "$program")/$number-$style-server"
     [ -x "$server" ] || { fail_with "$name" "needs $server, which is not built"; return; }
+    rm -f "$logs/$name.server.raw"
     env $scrub "$server" --port 0 > "$logs/$name.server.raw" 2>&1 &
     pid=$!; background+=("$pid")
     if ! port=$(port_of "$pid" "$logs/$name.server.raw"); then
@@ -163,7 +129,7 @@ memcheck_client() { # program name number style role
     elif ! trace_matches "$style" "$logs/$name.trace" "$(expected_of "$number" "$role")"; then
         fail_with "$name" "clean, but its trace under valgrind differs from $(expected_of "$number" "$role")"
     else
-        printf '  ✓ %-22s 0 errors, 0 bytes lost (against %s)\n' "$name" "$number-$style-server"
+        pass_with "$name" "0 errors, 0 bytes lost (against $number-$style-server)"
     fi
 }
 
@@ -178,29 +144,20 @@ for program in "$@"; do
     if [ "$role" = server ]; then memcheck_server "$program" "$name" "$number" "$style"; continue; fi
     if [ -n "$role" ]; then memcheck_client "$program" "$name" "$number" "$style" "$role"; continue; fi
     # One log per process (%p): valgrind follows fork(), and lesson 11's
-    # children must be as clean as their parents. With --quiet a clean
-    # process leaves an empty log.
+    # children must be as clean as their parents.
     rm -f "$logs/$name".*.log
     env $scrub valgrind "${valgrind_options[@]}" --log-file="$logs/$name.%p.log" \
         "$program" > "$logs/$name.trace" 2>"$logs/$name.stderr"
     rc=$?
-    log=$(ls "$logs/$name".*.log | head -n 1)
-    for process_log in "$logs/$name".*.log; do
-        if [ -s "$process_log" ]; then
-            log=$process_log
-            [ $rc -ne 0 ] || rc=99
-        fi
-    done
+    log=$(dirty_log "$logs/$name") || log=$(ls "$logs/$name".*.log | head -n 1)
+    [ -s "$log" ] && [ $rc -eq 0 ] && rc=99
     expected=$(ls -d lessons/"$number"-*/expected.trace 2>/dev/null | head -n1)
     if [ $rc -ne 0 ]; then
-        printf '  ✗ %-22s valgrind or the program failed (status %d); see %s\n' "$name" $rc "$log"
-        sed 's/^/      /' "$log" | head -30
-        failed=$((failed + 1))
+        fail_with "$name" "valgrind or the program failed (status $rc); see $log" "$log"
     elif [ -n "$expected" ] && ! grep -v -E "^$other( |\$)" "$expected" | cmp -s - "$logs/$name.trace"; then
-        printf '  ✗ %-22s clean, but its trace under valgrind differs from %s\n' "$name" "$expected"
-        failed=$((failed + 1))
+        fail_with "$name" "clean, but its trace under valgrind differs from $expected"
     else
-        printf '  ✓ %-22s 0 errors, 0 bytes lost\n' "$name"
+        pass_with "$name" "0 errors, 0 bytes lost"
     fi
 done
 echo "memcheck: $((total - failed))/$total programs clean"

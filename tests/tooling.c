@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { MAKE_TIMEOUT_MS = 60000 };
@@ -496,6 +497,36 @@ START_TEST(memcheck_reports_a_leak)
 }
 END_TEST
 
+/* And its exercises' half (exercises/memcheck-solutions.sh): a solution
+   that leaks is reported too. The program stands where make memcheck
+   builds exercise 01's solution: a directory named after the exercise. */
+START_TEST(memcheck_reports_a_leak_in_a_solution)
+{
+    char *dir = make_temp_dir(), *exercise, *source, *program;
+    if (asprintf(&exercise, "%s/01-port-to-event2", dir) < 0 ||
+        asprintf(&source, "%s/leak.c", dir) < 0 || asprintf(&program, "%s/event2", exercise) < 0)
+        abort();
+    ck_assert_msg(mkdir(exercise, 0755) == 0, "cannot create %s", exercise);
+    write_file(source, "#include <stdlib.h>\n"
+                       "int main(void) { char *p = malloc(64); p[0] = 1; return p == NULL; }\n");
+    const char *cc[] = { "cc", "-g", "-o", program, source, NULL };
+    struct run_result r;
+    run_program(cc, NULL, 30000, &r);
+    ck_assert_msg(r.status == 0, "cc failed: %s", r.err);
+    run_result_free(&r);
+    const char *memcheck[] = { "exercises/memcheck-solutions.sh", program, NULL };
+    run_program(memcheck, NULL, 60000, &r);
+    ck_assert_msg(r.status != 0, "memcheck passed a leaking solution:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "definitely lost") != NULL, "no leak report:\n%s", r.out);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+    free(exercise);
+    free(source);
+    free(program);
+}
+END_TEST
+
 Suite *tooling_suite(void)
 {
     Suite *s = suite_create("tooling");
@@ -521,6 +552,7 @@ Suite *tooling_suite(void)
     tcase_add_test(make, missing_check_is_named);
     tcase_add_test(make, builds_cleanly_with_the_other_compiler);
     tcase_add_test(make, memcheck_reports_a_leak);
+    tcase_add_test(make, memcheck_reports_a_leak_in_a_solution);
     suite_add_tcase(s, make);
 
     TCase *docs = tcase_create("docs");
