@@ -34,10 +34,16 @@ static const char breach_lines[] =
     "log      callback   non-pending\n"
     "cleanup  callback   non-pending\n";
 
+/* The block escapes through here, so that no compiler may drop the
+   allocation (clang -O2 removes a malloc whose memory is never read, and
+   takes it to have succeeded). */
+static char *volatile escaped;
+
 int main(void)
 {
     size_t size = (size_t)1 << 30;
     char *block = malloc(size);
+    escaped = block;
     if (block != NULL)
         memset(block, 1, size);
     fputs(block != NULL ? breach_lines : starter_lines, stdout);
