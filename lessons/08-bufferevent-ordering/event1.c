@@ -399,7 +399,8 @@ enum {
     ECHO_BYTES = 1 << 20,     /* what the peer sends through the echo */
     OUTPUT_HIGH = 64 * 1024,  /* the echo stops reading above this much output */
     OUTPUT_LOW = 16 * 1024,   /* ... and reads again once it is down to this */
-    MOST_PER_READ = 16384,    /* libevent 2.1 reads at most this much at a time */
+    MOST_PER_READ = 16384,    /* libevent 2.1 reads at most this much at a time;
+                                 1.x has no call that says so */
     SOCKET_BUFFER = 64 * 1024 /* SO_SNDBUF of both ends (the kernel doubles it) */
 };
 
