@@ -157,20 +157,24 @@ void net_announce(int listening_fd)
     fflush(stdout);
 }
 
-int net_connect(const struct sockaddr_in *address)
+void net_report_connect_error(const struct sockaddr_in *address, int error)
 {
     char text[INET_ADDRSTRLEN];
+    fflush(stdout);
+    fprintf(stderr, "cannot connect to %s:%u: %s\n",
+            inet_ntop(AF_INET, &address->sin_addr, text, sizeof text),
+            (unsigned)ntohs(address->sin_port), strerror(error));
+}
+
+int net_connect(const struct sockaddr_in *address)
+{
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         perror("socket");
         exit(EXIT_FAILURE);
     }
     if (connect(fd, (const struct sockaddr *)address, sizeof *address) != 0) {
-        int error = errno;
-        fflush(stdout);
-        fprintf(stderr, "cannot connect to %s:%u: %s\n",
-                inet_ntop(AF_INET, &address->sin_addr, text, sizeof text),
-                (unsigned)ntohs(address->sin_port), strerror(error));
+        net_report_connect_error(address, errno);
         exit(EXIT_FAILURE);
     }
     return fd;

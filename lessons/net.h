@@ -1,8 +1,10 @@
 /*
  * net.h - what the servers and clients of lessons 09 and 10 share in both
  * styles: their command line, the "listening on" line a server prints
- * first, a connect() by hand, and turning SIGPIPE off. Style-neutral: no
- * libevent calls (the build checks), only the socket API.
+ * first, a connect() by hand and the message when one fails, holding
+ * SIGINT and SIGTERM until a server can handle them, and turning SIGPIPE
+ * off. Style-neutral: no libevent calls (the build checks), only the
+ * socket API.
  *
  *   server:  PROGRAM [--port P]            P = 0 (the default): the kernel
  *                                          picks a free port
@@ -32,8 +34,12 @@ void net_parse_options(int argc, char **argv, enum net_role role, struct net_opt
 void net_announce(int listening_fd);
 
 /* A blocking connect() to address; returns the connected socket. On
-   failure: a message on stderr, exit 1. */
+   failure: net_report_connect_error(), exit 1. */
 int net_connect(const struct sockaddr_in *address);
+
+/* Say on stderr why a connect to address failed (error: an errno value),
+   as "cannot connect to 127.0.0.1:PORT: Connection refused". */
+void net_report_connect_error(const struct sockaddr_in *address, int error);
 
 /* Hold SIGINT and SIGTERM (block them) until the server's signal events
    are added, then let them through: a signal sent as soon as the port is

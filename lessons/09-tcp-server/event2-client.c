@@ -26,7 +26,7 @@
 
 struct connection {
     const char *name;
-    int fd;
+    int fd; /* for shutdown() */
     struct bufferevent *bev;
     const unsigned char *expected; /* the echo awaited: what was sent */
     size_t expected_length, received;

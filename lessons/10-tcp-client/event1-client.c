@@ -20,7 +20,6 @@
 #include "event1.h"
 #include "net.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -115,7 +114,7 @@ static void on_connect_done(int sock, short what, void *arg)
     /* Fixed: the note had this commented out, so read_cb never ran. */
     if (bufferevent_enable(bev, EV_READ) != 0)
         die("bufferevent_enable");
-    /* Fixed: strlen(), not strlen() + 1: no NUL on the wire. */
+    /* strlen(), not the note's server's strlen() + 1: no NUL on the wire. */
     if (bufferevent_write(bev, REQUESTS, strlen(REQUESTS)) != 0)
         die("bufferevent_write");
     trace("client", "sent", "bytes=%zu", strlen(REQUESTS));
@@ -125,9 +124,9 @@ static void on_connect_done(int sock, short what, void *arg)
 int main(int argc, char **argv)
 {
     static struct event connecting;
-    char text[INET_ADDRSTRLEN];
 
-    /* Fixed: the note's sockaddr_in was never filled in. */
+    /* Fixed: the note's sockaddr_in was never filled in, nor cast to
+       struct sockaddr * for the call. */
     struct net_options options;
     net_parse_options(argc, argv, NET_CLIENT, &options);
     net_ignore_sigpipe();
@@ -146,9 +145,7 @@ int main(int argc, char **argv)
         die("evutil_make_socket_nonblocking");
     if (connect(fd, (struct sockaddr *)&options.address, sizeof options.address) != 0 &&
         errno != EINPROGRESS) {
-        fprintf(stderr, "cannot connect to %s:%u: %s\n",
-                inet_ntop(AF_INET, &options.address.sin_addr, text, sizeof text),
-                (unsigned)ntohs(options.address.sin_port), strerror(errno));
+        net_report_connect_error(&options.address, errno);
         close(fd);
         event_base_free(base);
         return 1;

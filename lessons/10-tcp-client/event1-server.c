@@ -233,7 +233,8 @@ int main(int argc, char **argv)
 {
     static struct event listen_event, sigint, sigterm;
     /* Fixed: the note's sockaddr_in was never filled in (family, address
-       and port were whatever the stack held). */
+       and port were whatever the stack held), and went to the call without
+       the cast to struct sockaddr *. */
     struct net_options options;
     net_parse_options(argc, argv, NET_SERVER, &options);
     net_ignore_sigpipe(); /* Fixed: a client that vanished killed it */

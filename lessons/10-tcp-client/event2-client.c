@@ -70,7 +70,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         trace_style("event-cb what=%s", trace_bev_flags(what, flags, sizeof flags));
         trace("client", "connected", NULL);
-        /* Fixed: strlen(), not strlen() + 1: no NUL on the wire. */
+        /* strlen(), not the note's server's strlen() + 1: no NUL on the wire. */
         if (bufferevent_write(bev, REQUESTS, strlen(REQUESTS)) != 0)
             die("bufferevent_write");
         trace("client", "sent", "bytes=%zu", strlen(REQUESTS));
@@ -90,7 +90,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    /* Fixed: the note's sockaddr_in was never filled in. */
+    /* Fixed: the note's sockaddr_in was never filled in, nor cast to
+       struct sockaddr * for the call. */
     struct net_options options;
     net_parse_options(argc, argv, NET_CLIENT, &options);
     net_ignore_sigpipe();
@@ -105,7 +106,8 @@ int main(int argc, char **argv)
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
         die("bufferevent_socket_new");
-    /* Fixed: callbacks first, then the connect they are to hear about. */
+    /* Fixed: bufferevent_setcb(), not bufferevent_set_cb(), and before the
+       connect it is to hear about. */
     bufferevent_setcb(bev, read_cb, write_cb, event_cb, NULL);
     /* Fixed: the note had this commented out, so read_cb never ran. */
     if (bufferevent_enable(bev, EV_READ) != 0)
