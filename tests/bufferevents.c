@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "suites.h"
+#include "util.h"
 
 #include <event.h> /* the 1.x calls and the public struct bufferevent */
 #include <event2/buffer.h>
@@ -46,25 +47,14 @@ static void record(const char *what)
     strncat(order, what, sizeof order - strlen(order) - 1);
 }
 
-/* BEV_EVENT_* flags as "READING|EOF". */
-static const char *bev_flags(short what, char *buf, size_t size)
-{
-    static const struct { short flag; const char *name; } names[] = {
-        { BEV_EVENT_READING, "READING" }, { BEV_EVENT_WRITING, "WRITING" },
-        { BEV_EVENT_EOF, "EOF" },         { BEV_EVENT_ERROR, "ERROR" },
-        { BEV_EVENT_TIMEOUT, "TIMEOUT" }, { BEV_EVENT_CONNECTED, "CONNECTED" },
-    };
-    buf[0] = '\0';
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (what & names[i].flag) {
-            if (buf[0] != '\0')
-                strncat(buf, "|", size - strlen(buf) - 1);
-            strncat(buf, names[i].name, size - strlen(buf) - 1);
-        }
-    return buf;
-}
+/* --- A base, and a bufferevent on a socketpair --------------------------------------- */
 
-/* --- A bufferevent on a socketpair ------------------------------------------------ */
+static struct event_base *new_base(void)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    return base;
+}
 
 struct pair {
     struct bufferevent *bev;
@@ -102,11 +92,6 @@ static size_t input_length(struct bufferevent *bev)
 static size_t output_length(struct bufferevent *bev)
 {
     return evbuffer_get_length(bufferevent_get_output(bev));
-}
-
-static bool is_open(int fd)
-{
-    return fcntl(fd, F_GETFD) != -1;
 }
 
 /* --- Recording callbacks ------------------------------------------------------------ */
@@ -230,9 +215,8 @@ END_TEST
 START_TEST(bufferevent_base_set_moves_it_to_another_base)
 {
     struct event_base *global = event_init();
-    struct event_base *other = event_base_new();
     ck_assert_ptr_nonnull(global);
-    ck_assert_ptr_nonnull(other);
+    struct event_base *other = new_base();
     int fds[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     struct bufferevent *bev = bufferevent_new(fds[0], on_read_record, NULL, on_event_record, NULL);
@@ -263,7 +247,7 @@ END_TEST
    callback. */
 START_TEST(input_is_first_in_first_out_and_read_once)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
@@ -289,7 +273,7 @@ END_TEST
    drained (to 0, the default write low watermark). */
 START_TEST(output_is_sent_first_in_first_out)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, NULL, on_write_record, on_event_record, NULL);
@@ -313,7 +297,7 @@ END_TEST
    socket until reading is enabled again. */
 START_TEST(disabled_reading_leaves_data_in_the_socket)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -339,7 +323,7 @@ END_TEST
    itself; writing stays enabled. */
 START_TEST(eof_reports_reading_eof_and_stops_reading)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -361,7 +345,7 @@ END_TEST
 START_TEST(write_after_peer_closed_reports_writing_error)
 {
     ck_assert(signal(SIGPIPE, SIG_IGN) != SIG_ERR);
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, NULL, on_write_record, on_event_record, NULL);
@@ -381,7 +365,7 @@ END_TEST
    loop (its next pass, or event_base_free()). */
 START_TEST(close_on_free_closes_the_socket_when_the_loop_runs)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p, q;
     pair_open(&p, base, 0);
     pair_open(&q, base, 0);
@@ -406,7 +390,7 @@ END_TEST
    closes must close from the write callback, once the output is empty.) */
 START_TEST(free_right_after_write_drops_the_unsent_output)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     ck_assert_int_eq(bufferevent_write(p.bev, "reply\n", 6), 0);
@@ -426,6 +410,7 @@ END_TEST
 START_TEST(bufferevent_new_never_closes_the_socket)
 {
     struct event_base *base = event_init();
+    ck_assert_ptr_nonnull(base);
     int fds[2], more[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, more), 0);
@@ -446,9 +431,6 @@ START_TEST(bufferevent_new_never_closes_the_socket)
 }
 END_TEST
 
-/* The header says a BEV_OPT_THREADSAFE bufferevent is locked "if threading
-   is enabled"; without evthread_use_pthreads() (or other lock callbacks)
-   it is not made at all, and nothing is logged. */
 static int log_calls;
 static char last_log[256];
 
@@ -459,10 +441,13 @@ static void capture_log(int severity, const char *message)
     snprintf(last_log, sizeof last_log, "%s", message);
 }
 
+/* The header says a BEV_OPT_THREADSAFE bufferevent is locked "if threading
+   is enabled"; without evthread_use_pthreads() (or other lock callbacks)
+   it is not made at all, and nothing is logged. */
 START_TEST(threadsafe_without_threading_fails)
 {
     event_set_log_callback(capture_log);
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     int fds[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     ck_assert_ptr_null(bufferevent_socket_new(base, fds[0], BEV_OPT_THREADSAFE));
@@ -480,7 +465,7 @@ END_TEST
 START_TEST(unlock_callbacks_requires_defer_callbacks)
 {
     event_set_log_callback(capture_log);
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     ck_assert_ptr_null(bufferevent_socket_new(base, -1, BEV_OPT_UNLOCK_CALLBACKS));
     ck_assert_int_eq(log_calls, 1);
     ck_assert_str_eq(last_log, "UNLOCK_CALLBACKS requires DEFER_CALLBACKS");
@@ -503,7 +488,7 @@ END_TEST
    it. */
 START_TEST(read_low_watermark_delays_the_read_callback)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -525,7 +510,7 @@ END_TEST
    up to the mark. */
 START_TEST(read_high_watermark_caps_each_read)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -563,7 +548,7 @@ static void on_read_drain_every_second_call(struct bufferevent *bev, void *arg)
    a pass finds nothing active.) */
 START_TEST(read_callback_repeats_until_the_input_drains_below_high)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_drain_every_second_call, NULL, on_event_record, NULL);
@@ -605,7 +590,7 @@ static void on_peer_drain(evutil_socket_t fd, short what, void *arg)
 
 START_TEST(write_low_watermark_calls_back_before_the_output_is_empty)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, NULL, on_write_first_length, on_event_record, NULL);
@@ -644,6 +629,7 @@ static double seconds_until(const struct timeval *deadline)
 START_TEST(settimeout_takes_whole_seconds)
 {
     struct event_base *base = event_init();
+    ck_assert_ptr_nonnull(base);
     int fds[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     struct bufferevent *bev = bufferevent_new(fds[0], on_read_record, NULL, on_event_record, NULL);
@@ -673,7 +659,7 @@ END_TEST
    reading is disabled after it. */
 START_TEST(read_timeout_reports_reading_timeout_and_stops_reading)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -699,7 +685,7 @@ static void on_timer_record(evutil_socket_t fd, short what, void *arg)
    disabled it never fires, however long the loop runs. */
 START_TEST(read_timeout_counts_only_while_reading_is_enabled)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -724,7 +710,7 @@ END_TEST
    timeout (compared on libevent's own clock, through event_pending()). */
 START_TEST(read_timeout_restarts_when_data_arrives)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
@@ -766,12 +752,14 @@ static void on_starter(evutil_socket_t fd, short what, void *arg)
 
 static const char *starter_round(int options)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, options);
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
     struct event *starter = event_new(base, -1, 0, on_starter, "starter");
     follower = event_new(base, -1, 0, on_timer_record, "follower");
+    ck_assert_ptr_nonnull(starter);
+    ck_assert_ptr_nonnull(follower);
     ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
     send_text(p.peer, "x");
     event_active(starter, 0, 0);
@@ -805,12 +793,13 @@ END_TEST
    first. */
 START_TEST(deferred_callback_runs_before_lower_priority_events)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     ck_assert_int_eq(event_base_priority_init(base, 3), 0);
     struct pair p;
     pair_open(&p, base, BEV_OPT_DEFER_CALLBACKS); /* priority 1, the middle */
     bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
     struct event *low = event_new(base, -1, 0, on_timer_record, "low");
+    ck_assert_ptr_nonnull(low);
     ck_assert_int_eq(event_priority_set(low, 2), 0);
     ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
     send_text(p.peer, "x");
@@ -824,20 +813,6 @@ START_TEST(deferred_callback_runs_before_lower_priority_events)
 END_TEST
 
 /* --- A connection's life ---------------------------------------------------------------------- */
-
-static int listen_on_loopback(struct sockaddr_in *address)
-{
-    socklen_t length = sizeof *address;
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(listener, 0);
-    memset(address, 0, sizeof *address);
-    address->sin_family = AF_INET;
-    address->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(listener, (struct sockaddr *)address, sizeof *address), 0);
-    ck_assert_int_eq(listen(listener, 1), 0);
-    ck_assert_int_eq(getsockname(listener, (struct sockaddr *)address, &length), 0);
-    return listener;
-}
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -880,6 +855,7 @@ static const char *connection_round(bool connect_by_hand)
     struct sockaddr_in address;
     int listener = listen_on_loopback(&address);
     struct event_base *base = event_init(); /* for bufferevent_new() */
+    ck_assert_ptr_nonnull(base);
     struct bufferevent *client;
     int client_fd = -1;
     read_stop_at = SIZE_MAX;
@@ -1019,7 +995,7 @@ static void on_receiver(evutil_socket_t fd, short what, void *arg)
    figure lesson 08 uses). */
 START_TEST(backpressure_bounds_the_output_and_echoes_everything)
 {
-    struct event_base *base = event_base_new();
+    struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
     const int buffer = 64 * 1024;
@@ -1031,6 +1007,8 @@ START_TEST(backpressure_bounds_the_output_and_echoes_everything)
     ck_assert_int_eq(bufferevent_enable(echo, EV_READ), 0);
     sender = event_new(base, p.peer, EV_WRITE | EV_PERSIST, on_sender, NULL);
     receiver = event_new(base, p.peer, EV_READ | EV_PERSIST, on_receiver, NULL);
+    ck_assert_ptr_nonnull(sender);
+    ck_assert_ptr_nonnull(receiver);
     ck_assert_int_eq(event_add(sender, NULL), 0);
     ck_assert_int_eq(event_base_dispatch(base), 1);
 

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "network_load.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,20 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { ACK_LENGTH = sizeof LOAD_ACK_TEXT - 1, CHUNK = 16384, ACK_MAX_LINE = 1000 };
+enum { CHUNK = 16384, ACK_MAX_LINE = 1000 };
 
 const char *load_kind_name(enum load_kind kind)
 {
     static const char *names[] = { "reset", "half-close", "random", "burst", "slow-read",
                                    "leave" };
     return kind < LOAD_KINDS ? names[kind] : "?";
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint64_t splitmix64(uint64_t x)
@@ -114,7 +108,7 @@ static void fail(struct run *run, struct session *s, const char *fmt, ...)
 
 static size_t expected_reply(const struct run *run, const struct session *s)
 {
-    return run->reply == LOAD_ECHO ? s->to_send : s->tx.lines * ACK_LENGTH;
+    return run->reply == LOAD_ECHO ? s->to_send : s->tx.lines * LOAD_ACK_LENGTH;
 }
 
 static bool wants_write(const struct session *s)
@@ -266,7 +260,7 @@ static bool check_reply(struct run *run, struct session *s, const unsigned char 
         }
     } else {
         for (size_t i = 0; i < n; i++)
-            if (data[i] != (unsigned char)LOAD_ACK_TEXT[(s->received + i) % ACK_LENGTH]) {
+            if (data[i] != (unsigned char)LOAD_ACK_TEXT[(s->received + i) % LOAD_ACK_LENGTH]) {
                 fail(run, s, "reply byte %zu is %#x, not part of \"hello...ack.\\n\"",
                      s->received + i, data[i]);
                 return false;
@@ -312,14 +306,20 @@ static void on_readable(struct run *run, struct session *s)
     }
 }
 
+struct sockaddr_in load_loopback(int port)
+{
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons((uint16_t)port);
+    return address;
+}
+
 void load_run(int port, enum load_reply reply, int sessions, int concurrency, uint64_t seed,
               int timeout_ms, struct load_result *result)
 {
-    struct sockaddr_in server;
-    memset(&server, 0, sizeof server);
-    server.sin_family = AF_INET;
-    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server.sin_port = htons((uint16_t)port);
+    struct sockaddr_in server = load_loopback(port);
     memset(result, 0, sizeof *result);
     struct run run = { reply, result };
 
@@ -384,11 +384,7 @@ void load_run(int port, enum load_reply reply, int sessions, int concurrency, ui
 
 bool load_ping(int port, enum load_reply reply, int timeout_ms, char *why, size_t why_size)
 {
-    struct sockaddr_in server;
-    memset(&server, 0, sizeof server);
-    server.sin_family = AF_INET;
-    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server.sin_port = htons((uint16_t)port);
+    struct sockaddr_in server = load_loopback(port);
     const char *want = reply == LOAD_ECHO ? "ping\n" : LOAD_ACK_TEXT;
     char got[64];
     size_t have = 0;

@@ -11,6 +11,7 @@
 #ifndef TESTS_NETWORK_LOAD_H
 #define TESTS_NETWORK_LOAD_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 enum load_reply { LOAD_ECHO, LOAD_ACK };
 
 #define LOAD_ACK_TEXT "hello...ack.\n"
+enum { LOAD_ACK_LENGTH = sizeof LOAD_ACK_TEXT - 1 };
 
 /* What abusive clients do; each session is one of these, in turn. */
 enum load_kind {
@@ -51,6 +53,9 @@ void load_run(int port, enum load_reply reply, int sessions, int concurrency, ui
 bool load_ping(int port, enum load_reply reply, int timeout_ms, char *why, size_t why_size);
 
 const char *load_kind_name(enum load_kind kind);
+
+/* 127.0.0.1:port, the address every socket of the network suite uses. */
+struct sockaddr_in load_loopback(int port);
 
 /* The bytes a session sends: a seeded xorshift stream; for LOAD_ACK a
    newline is forced after max_line bytes without one (0: never). */

@@ -28,8 +28,9 @@ struct netproc {
 void netproc_start(struct netproc *p, const char *program, const char *const extra[]);
 
 /* Start argv[0] (argv NULL-terminated) as netproc_start() does, without
-   adding --port; returns false, with the output left in p, if it exits or
-   prints no listening line within timeout_ms. */
+   adding --port; returns false, with the output left in p, if it exits
+   without a listening line or prints none within timeout_ms. True means
+   the line was printed, not that the process still runs. */
 bool netproc_try_start(struct netproc *p, const char *const argv[], int timeout_ms);
 
 /* Like netproc_try_start(), but the program starts with signal sig

@@ -4,7 +4,12 @@
 #define _GNU_SOURCE /* asprintf, strndup, nftw */
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <check.h>
 #include <dirent.h>
+#include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -20,7 +25,7 @@
 
 extern char **environ;
 
-static long long now_ms(void)
+long long now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -45,7 +50,7 @@ static void sink_add(struct sink *s, const char *buf, size_t n)
     s->data[s->len] = '\0';
 }
 
-static void scrub_environment(const char *const env[])
+void scrub_environment(const char *const env[])
 {
     /* Copy the names first: unsetenv() changes environ under us. */
     char *names[256];
@@ -250,4 +255,40 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 void remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+bool is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1;
+}
+
+int listen_on_loopback(struct sockaddr_in *address)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(address, 0, sizeof *address);
+    address->sin_family = AF_INET;
+    address->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)address, sizeof *address), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    socklen_t length = sizeof *address;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)address, &length), 0);
+    return fd;
+}
+
+const char *bev_flags(short what, char *buf, size_t size)
+{
+    static const struct { short flag; const char *name; } names[] = {
+        { BEV_EVENT_READING, "READING" }, { BEV_EVENT_WRITING, "WRITING" },
+        { BEV_EVENT_EOF, "EOF" },         { BEV_EVENT_ERROR, "ERROR" },
+        { BEV_EVENT_TIMEOUT, "TIMEOUT" }, { BEV_EVENT_CONNECTED, "CONNECTED" },
+    };
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (what & names[i].flag) {
+            if (buf[0] != '\0')
+                strncat(buf, "|", size - strlen(buf) - 1);
+            strncat(buf, names[i].name, size - strlen(buf) - 1);
+        }
+    return buf;
 }

@@ -47,4 +47,23 @@ char *make_temp_dir(void);
 /* Recursively remove a directory made by make_temp_dir(). */
 void remove_tree(const char *path);
 
+/* CLOCK_MONOTONIC in milliseconds: for deadlines, never for ordering. */
+long long now_ms(void);
+
+/* Remove EVENT_*, MAKEFLAGS, MAKELEVEL and MFLAGS from this process's
+   environment, then add the NAME=VALUE settings in env (may be NULL): what
+   a lesson program must see (its expected trace was made without them). */
+void scrub_environment(const char *const env[]);
+
+/* Whether fd is an open descriptor. */
+bool is_open(int fd);
+
+struct sockaddr_in;
+/* A blocking listening socket on 127.0.0.1, port chosen by the kernel;
+   *address is where it listens. Fails the test if it cannot. */
+int listen_on_loopback(struct sockaddr_in *address);
+
+/* BEV_EVENT_* flags as "READING|EOF" in buf. */
+const char *bev_flags(short what, char *buf, size_t size);
+
 #endif
