@@ -43,7 +43,7 @@ resolve_exercise() {
     done
     {
         if [ -z "$want" ]; then
-            echo "error: no exercise given (a number, such as EXERCISE=3). The exercises are:"
+            echo "error: no exercise given (a number: make exercise-3, make grade EXERCISE=3). The exercises are:"
         else
             echo "error: there is no exercise '$1'. The exercises are:"
         fi

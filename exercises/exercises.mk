@@ -8,9 +8,10 @@ SANDBOX := $(BIN)/sandbox
 
 # The graded tests of each exercise, one runner program per exercise:
 # exercises/harness/*.c + exercises/NN-slug/tests/*.c (hidden.c included
-# when it is there; `make release` leaves it out).
+# when it is there; `make release` leaves it out), and tests/util.c, whose
+# process running and file helpers the harness uses.
 HARNESS_SRCS := $(wildcard exercises/harness/*.c)
-HARNESS_OBJS := $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(HARNESS_SRCS))
+HARNESS_OBJS := $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(HARNESS_SRCS)) $(OBJ)/tests/util.o
 exercise_runner = $(EX_BUILD)/$(notdir $(1))/runner
 EX_RUNNERS := $(foreach d,$(EXERCISE_DIRS),$(call exercise_runner,$(d)))
 
@@ -38,7 +39,7 @@ $(SANDBOX): exercises/sandbox.c | need-libevent
 $(EX_BUILD)/obj/%.o: exercises/%.c | need-check
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CPPFLAGS) -Iexercises/harness $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Iexercises/harness -Itests $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
 
 define runner_rule
 $(call exercise_runner,$(1)): $(HARNESS_OBJS) $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(wildcard $(1)/tests/*.c))
@@ -127,5 +128,9 @@ hint-%: ## Show the next hint for exercise N
 reset-%: ## Put the starter files of exercise N back in its work/ (asks first)
 	@$(GRADE_ENV) YES="$(YES)" exercises/student.sh reset "$*"
 
-exercise- hint- reset-:
+# No number: the script says so and lists the exercises.
+exercise-:
+	@$(GRADE_ENV) exercises/student.sh test ""
+
+hint- reset-:
 	@$(GRADE_ENV) exercises/student.sh "$(patsubst %-,%,$@)" ""

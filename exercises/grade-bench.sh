@@ -33,7 +33,7 @@ start=$(date +%s.%N)
 JOBS=2 exercises/grade-all.sh "$dir" "$bench/submissions" "$bench/grades" > "$bench/grade-all.log" 2>&1
 status=$?
 end=$(date +%s.%N)
-seconds=$(echo "$end - $start" | bc 2>/dev/null || awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 tail -n 2 "$bench/grade-all.log"
 printf 'grade-bench: %d submissions in %.1f s with 2 jobs on %d cores\n' "$copies" "$seconds" "$(nproc)"
 [ $status -eq 0 ] && [ "$(cat "$bench"/grades/*/status | grep -c '^graded$')" -eq "$copies" ]

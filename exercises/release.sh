@@ -2,11 +2,14 @@
 # release.sh DEST - what `make release` runs: write a student copy of the
 # course to DEST, a new (or empty) directory.
 #
-# Left out: the solutions (exercises/*/solution/), the hidden tests
+# Copied: the course's own top-level entries (Makefile, README.md,
+# lessons/, event1/, event2/, exercises/, tests/, docs/, .ci/, .gitignore),
+# as they are, so the copy builds, runs the lessons and tests exercises the
+# same way; grading it gives the visible tests only. Left out: the
+# solutions (exercises/*/solution/), the hidden tests
 # (exercises/*/tests/hidden*.c, and their lines in each points file),
-# students' work/ directories, build/ and .git/. Everything else is copied
-# as it is, so the copy builds, runs the lessons and tests exercises the
-# same way; grading it gives the visible tests only.
+# students' work/ directories, and anything else at the top of the tree
+# (build/, .git/, a directory of submissions).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,9 +29,12 @@ case $dest/ in
     "$here"/*) rmdir "$dest" 2>/dev/null; die "$dest is inside the course tree; give a directory outside it (or under build/)" ;;
 esac
 
-tar -C "$here" --exclude=./.git --exclude=./build \
-    --exclude='./exercises/*/solution' --exclude='./exercises/*/tests/hidden*.c' \
-    --exclude='./exercises/*/work' -cf - . | tar -C "$dest" -xf - || die "copying to $dest failed"
+entries=()
+for e in Makefile README.md lessons event1 event2 exercises tests docs .ci .gitignore; do
+    [ -e "$e" ] && entries+=("$e")
+done
+tar -C "$here" --exclude='exercises/*/solution' --exclude='exercises/*/tests/hidden*.c' \
+    --exclude='exercises/*/work' -cf - "${entries[@]}" | tar -C "$dest" -xf - || die "copying to $dest failed"
 
 # Each manifest keeps its comments and its visible tests only.
 for points in "$dest"/exercises/*/points; do

@@ -251,6 +251,8 @@ static void grade_everything(void)
     if (asprintf(&jobs, "%s/jobs", scratch) < 0)
         abort();
     FILE *list = fopen(jobs, "w");
+    if (list == NULL)
+        abort();
     for (size_t k = nexercises; k-- > 0;) {
         const char *slug = strchr(exercises[k], '/') + 1;
         for (int which = 0; which < 2; which++) {
@@ -569,7 +571,6 @@ START_TEST(grading_leaves_nothing_behind)
     char *q_build = shell_quote(build_abs), *command;
     if (asprintf(&command,
                  "ls -A %1$s/grade-work 2>/dev/null;"
-                 "find / /tmp /var/tmp /dev/shm /run/lock /root . %1$s -maxdepth 0 2>/dev/null >/dev/null;"
                  "for d in / /tmp /var/tmp /dev/shm /run/lock /root; do"
                  "  [ -e \"$d/pwned-by-submission\" ] && echo \"$d/pwned-by-submission\";"
                  "done;"
@@ -704,9 +705,10 @@ START_TEST(every_exercise_is_complete)
         ck_assert_msg(strncmp(readme, heading, strlen(heading)) == 0,
                       "%s/README.md does not start with \"%s\"", list[i], heading);
         /* Every test the runner has is in the manifest, hidden exactly when
-           not visible, and every visible one is in the README; the
-           manifest has no test the runner lacks. */
-        int tests = 0;
+           not visible, and every visible one has its row, with the same
+           points, in the README's table; the manifest has no test the
+           runner lacks. */
+        int tests = 0, hidden_points = 0;
         for (char *line = r.out; *line != '\0';) {
             char name[128], kind[16], manifest_line[160];
             size_t len = strcspn(line, "\n");
@@ -721,10 +723,17 @@ START_TEST(every_exercise_is_complete)
                           "%s: test %s is %s, but the manifest says %s", list[i], name, kind,
                           visibility);
             if (strcmp(kind, "visible") == 0) {
-                char cited[140];
-                snprintf(cited, sizeof cited, "`%s`", name);
-                ck_assert_msg(strstr(readme, cited) != NULL,
-                              "%s/README.md does not list the graded test %s", list[i], name);
+                /* Its row of the README's table: | `name` | points | ... */
+                char row[140];
+                snprintf(row, sizeof row, "| `%s` | ", name);
+                const char *cited = strstr(readme, row);
+                ck_assert_msg(cited != NULL, "%s/README.md does not list the graded test %s",
+                              list[i], name);
+                ck_assert_msg(atoi(cited + strlen(row)) == pts,
+                              "%s/README.md gives %s %d points, the manifest %d", list[i], name,
+                              atoi(cited + strlen(row)), pts);
+            } else {
+                hidden_points += pts;
             }
             tests++;
             line += len + (line[len] == '\n');
@@ -738,6 +747,12 @@ START_TEST(every_exercise_is_complete)
         }
         ck_assert_msg(manifest_tests == tests, "%s: the manifest lists %d tests, the runner has %d",
                       list[i], manifest_tests, tests);
+        /* A release keeps the README's (hidden) row, not the tests. */
+        const char *hidden_row = strstr(readme, "| (hidden) | ");
+        int readme_hidden = hidden_row != NULL ? atoi(hidden_row + strlen("| (hidden) | ")) : 0;
+        ck_assert_msg(!has_solution(list[i]) || readme_hidden == hidden_points,
+                      "%s/README.md gives the hidden tests %d points, the manifest %d", list[i],
+                      readme_hidden, hidden_points);
         /* The starter (and the solution, where there is one) hold the same
            files, and there are hints to give. */
         char *compare;

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "util.h" /* tests/util.h: run_program(), read_file(), remove_tree() */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,15 +70,6 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
     *buf = grown;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
@@ -87,10 +79,10 @@ static int open_up(const char *path, const struct stat *st, int flag, struct FTW
 }
 
 /* rm -rf, also through directories the program made unreadable. */
-static void remove_tree(const char *path)
+static void remove_run_dir(const char *path)
 {
     nftw(path, open_up, 16, FTW_PHYS);
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    remove_tree(path);
 }
 
 const char *harness_excerpt(const char *text, size_t len, size_t max)
@@ -144,50 +136,17 @@ TCase *harness_case(Suite *suite, const char *name, int seconds, bool hidden)
 
 /* --- Trusted helper programs (nm, the purity check) ------------------------------ */
 
-/* Run a trusted program, capture stdout+stderr together. */
+/* Run a trusted program (tests/util.c); what it printed, stdout then
+   stderr. */
 static char *capture(const char *const argv[], int timeout_ms, int *status)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        abort();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        abort();
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fds[1]);
-    char *text = NULL;
-    size_t len = 0;
-    append(&text, &len, "", 0);
-    long long deadline = harness_now_ms() + timeout_ms;
-    for (;;) {
-        long long left = deadline - harness_now_ms();
-        struct pollfd p = { fds[0], POLLIN, 0 };
-        if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-            kill(-pid, SIGKILL);
-            break;
-        }
-        char buf[4096];
-        ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        append(&text, &len, buf, (size_t)n);
-    }
-    close(fds[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return text;
+    struct run_result r;
+    run_program(argv, NULL, timeout_ms, &r);
+    size_t len = strlen(r.out);
+    append(&r.out, &len, r.err, strlen(r.err));
+    free(r.err);
+    *status = r.status;
+    return r.out;
 }
 
 static char *program_path(const char *name)
@@ -251,6 +210,29 @@ char *harness_undefined_symbols(const char *object)
     free(text);
     free(path);
     return out;
+}
+
+void assert_style(const char *style, const char *object)
+{
+    char *report = harness_purity(style, object);
+    size_t n = strlen(object);
+    ck_assert_msg(*report == '\0', "%.*s.c is not %s style: %s", (int)(n > 2 ? n - 2 : n), object,
+                  style, harness_excerpt(report, strlen(report), 200));
+    free(report);
+}
+
+bool harness_calls(const char *object, const char *function)
+{
+    char *calls = harness_undefined_symbols(object);
+    size_t n = strlen(function);
+    bool found = false;
+    for (const char *line = calls; *line != '\0' && !found;) {
+        size_t len = strcspn(line, "\n");
+        found = len == n && strncmp(line, function, n) == 0;
+        line += len + (line[len] == '\n');
+    }
+    free(calls);
+    return found;
 }
 
 /* --- Running the student's program ---------------------------------------------- */
@@ -482,7 +464,7 @@ void subject_finish(struct subject *s, int timeout_ms, struct outcome *o)
     o->out = s->out;
     o->err = s->err;
     s->out = s->err = NULL;
-    remove_tree(s->run_dir);
+    remove_run_dir(s->run_dir);
     free(s->run_dir);
     free(s->name);
     s->run_dir = s->name = NULL;
@@ -518,22 +500,6 @@ static char *cache_file(const char *program, const char *name)
     return path;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return NULL;
-    char *text = NULL;
-    size_t len = 0;
-    append(&text, &len, "", 0);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        append(&text, &len, buf, n);
-    fclose(f);
-    return text;
-}
-
 static void spill(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -557,8 +523,8 @@ void run_subject_once(const char *program, const struct run_options *options, st
         o->output_limit = output_limit;
         o->exited = exited;
         o->out_truncated = truncated;
-        o->out = slurp(out_path);
-        o->err = slurp(err_path);
+        o->out = read_file(out_path);
+        o->err = read_file(err_path);
         ck_assert_msg(o->out != NULL && o->err != NULL, "grader error: the cached run is gone");
     } else {
         run_subject(program, NULL, options, o);
@@ -609,20 +575,12 @@ void assert_exited_zero(const struct outcome *o, const char *program)
 
 char *harness_expected(const char *name)
 {
-    char *dir = join(env_path("GRADE_EXERCISE"), "tests");
-    char *path = join(dir, name);
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "grader error: cannot read %s", path);
-    char *text = NULL;
-    size_t len = 0;
-    append(&text, &len, "", 0);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        append(&text, &len, buf, n);
-    fclose(f);
+    char *path;
+    if (asprintf(&path, "%s/tests/%s", env_path("GRADE_EXERCISE"), name) < 0)
+        abort();
+    char *text = read_file(path);
+    ck_assert_msg(text != NULL, "grader error: cannot read %s", path);
     free(path);
-    free(dir);
     return text;
 }
 
@@ -881,6 +839,26 @@ char *harness_receive_expecting(int fd, const char *expected, int timeout_ms, si
     }
     *len = n;
     return buf;
+}
+
+void assert_reply(int fd, const char *sent, const char *expected, int timeout_ms, const char *what)
+{
+    size_t len;
+    bool eof;
+    if (*sent != '\0')
+        harness_send_text(fd, sent);
+    char *got = harness_receive_expecting(fd, expected, timeout_ms, &len, &eof);
+    if (len == strlen(expected) && memcmp(got, expected, len) == 0) {
+        free(got);
+        return;
+    }
+    const char *sent_text = harness_excerpt(sent, strlen(sent), 60);
+    const char *got_text = harness_excerpt(got, len, 60);
+    const char *closed = eof ? " and the connection closed" : "";
+    if (strcmp(sent, expected) == 0) /* an echo */
+        ck_abort_msg("%s: sent \"%s\", got back \"%s\"%s", what, sent_text, got_text, closed);
+    ck_abort_msg("%s: sent \"%s\", want \"%s\" back, got \"%s\"%s", what, sent_text,
+                 harness_excerpt(expected, strlen(expected), 60), got_text, closed);
 }
 
 long harness_wait_close(int fd, int timeout_ms)

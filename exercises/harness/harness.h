@@ -152,8 +152,15 @@ char *harness_subjects_of_step(const char *text, const char *step);
    paths cut off ("" if the object is pure). Caller frees. */
 char *harness_purity(const char *style, const char *object);
 
+/* Fail unless the purity check passes: "event2-server.c is not event2
+   style: ...". */
+void assert_style(const char *style, const char *object);
+
 /* The libevent functions an object calls (nm -u), one per line. */
 char *harness_undefined_symbols(const char *object);
+
+/* Does the object call function (one of its nm -u names)? */
+bool harness_calls(const char *object, const char *function);
 
 /* --- Talking to the program over TCP ------------------------------------------ */
 
@@ -199,6 +206,11 @@ char *harness_receive(int fd, const char *needle, int timeout_ms, size_t *len, b
    wrong answer fails at once instead of waiting out the time limit. */
 char *harness_receive_expecting(int fd, const char *expected, int timeout_ms, size_t *len,
                                 bool *eof);
+
+/* Send `sent` (nothing if it is empty) and expect exactly `expected` back
+   within timeout_ms (harness_receive_expecting()); the failure message
+   names `what`. */
+void assert_reply(int fd, const char *sent, const char *expected, int timeout_ms, const char *what);
 
 /* Send len bytes while reading what comes back, until len bytes came back,
    the peer closed, or timeout_ms. Returns what came back (*got bytes). */

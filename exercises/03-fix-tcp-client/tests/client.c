@@ -43,12 +43,16 @@ void run_session(const char *const parts[], struct session *s)
             send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL);
     }
     shutdown(fd, SHUT_WR); /* the server closes: the client should see EOF */
-    /* Then every byte it still sends, until it closes too. */
-    char *rest = eof ? strdup("") : harness_receive(fd, NULL, 3000, NULL, &eof);
-    s->received_len = len + strlen(rest);
+    /* Then every byte it still sends (a NUL too), until it closes too. */
+    size_t rest_len = 0;
+    char *rest = eof ? NULL : harness_receive(fd, NULL, 3000, &rest_len, &eof);
+    s->received_len = len + rest_len;
     s->received = malloc(s->received_len + 1);
+    if (s->received == NULL)
+        abort();
     memcpy(s->received, line, len);
-    memcpy(s->received + len, rest, strlen(rest) + 1);
+    memcpy(s->received + len, rest != NULL ? rest : "", rest_len);
+    s->received[s->received_len] = '\0';
     free(line);
     free(rest);
     close(fd);

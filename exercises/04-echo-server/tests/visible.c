@@ -17,14 +17,7 @@ enum { REPLY_MS = 3000 };
 /* Send text on fd and expect exactly it back. */
 static void assert_echo(int fd, const char *text, const char *what)
 {
-    size_t len;
-    bool eof;
-    harness_send_text(fd, text);
-    char *back = harness_receive_expecting(fd, text, REPLY_MS, &len, &eof);
-    ck_assert_msg(len == strlen(text) && memcmp(back, text, len) == 0,
-                  "%s: sent \"%s\", got back \"%s\"%s", what, harness_excerpt(text, strlen(text), 60),
-                  harness_excerpt(back, len, 60), eof ? " and the connection closed" : "");
-    free(back);
+    assert_reply(fd, text, text, REPLY_MS, what);
 }
 
 /* doc: graded-test */
@@ -144,10 +137,7 @@ END_TEST
 
 START_TEST(uses_only_event2_functions)
 {
-    char *report = harness_purity("event2", "event2-server.o");
-    ck_assert_msg(*report == '\0', "event2-server.c is not event2 style: %s",
-                  harness_excerpt(report, strlen(report), 200));
-    free(report);
+    assert_style("event2", "event2-server.o");
 }
 END_TEST
 

@@ -63,7 +63,8 @@ static void finish(struct client *c, const char *last_answer)
 {
     answer(c, last_answer);
     c->closing = true;
-    bufferevent_disable(c->bev, EV_READ);
+    if (bufferevent_disable(c->bev, EV_READ) != 0)
+        die("bufferevent_disable");
 }
 
 static void handle(struct client *c, const char *line)

@@ -5,23 +5,12 @@
 #include "protocol.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 enum { REPLY_MS = 3000 };
 
 void expect_answer(int fd, const char *sent, const char *expected, const char *what)
 {
-    size_t len;
-    bool eof;
-    if (*sent != '\0')
-        harness_send_text(fd, sent);
-    char *got = harness_receive_expecting(fd, expected, REPLY_MS, &len, &eof);
-    ck_assert_msg(len == strlen(expected) && memcmp(got, expected, len) == 0,
-                  "%s: sent \"%s\", want \"%s\" back, got \"%s\"%s", what,
-                  harness_excerpt(sent, strlen(sent), 50),
-                  harness_excerpt(expected, strlen(expected), 50), harness_excerpt(got, len, 60),
-                  eof ? " and the connection closed" : "");
-    free(got);
+    assert_reply(fd, sent, expected, REPLY_MS, what);
 }
 
 void expect_close(int fd, const char *what)

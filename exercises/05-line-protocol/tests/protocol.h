@@ -1,6 +1,6 @@
 /*
- * protocol.h - what exercise 05's tests share: a server per test, and one
- * exchange of lines checked byte for byte.
+ * protocol.h - what exercise 05's tests share: one exchange of lines
+ * checked byte for byte, and the server's close.
  */
 #ifndef EXERCISE05_PROTOCOL_H
 #define EXERCISE05_PROTOCOL_H
@@ -11,8 +11,8 @@
    the failure message names `what`. */
 void expect_answer(int fd, const char *sent, const char *expected, const char *what);
 
-/* Expect the server to close the connection within 3 s (after anything
-   still to come equal to nothing). */
+/* Expect the server to close the connection within 3 s, sending nothing
+   more before it does. */
 void expect_close(int fd, const char *what);
 
 #endif

@@ -5,8 +5,6 @@
 #include "idle.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 int start_idle_server(struct subject *server, int idle_ms)
 {
@@ -18,14 +16,7 @@ int start_idle_server(struct subject *server, int idle_ms)
 
 void expect_echo(int fd, const char *line, const char *what)
 {
-    size_t len;
-    bool eof;
-    harness_send_text(fd, line);
-    char *back = harness_receive_expecting(fd, line, 1000, &len, &eof);
-    ck_assert_msg(len == strlen(line) && memcmp(back, line, len) == 0,
-                  "%s: sent \"%s\", got back \"%s\"%s", what, harness_excerpt(line, strlen(line), 40),
-                  harness_excerpt(back, len, 60), eof ? " and the connection was closed" : "");
-    free(back);
+    assert_reply(fd, line, line, 1000, what);
 }
 
 long long expect_closed(int fd, long long since, long min_ms, long max_ms, const char *what)

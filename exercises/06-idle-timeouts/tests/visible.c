@@ -101,10 +101,7 @@ END_TEST
 
 START_TEST(uses_only_event2_functions)
 {
-    char *report = harness_purity("event2", "event2-server.o");
-    ck_assert_msg(*report == '\0', "event2-server.c is not event2 style: %s",
-                  harness_excerpt(report, strlen(report), 200));
-    free(report);
+    assert_style("event2", "event2-server.o");
 }
 END_TEST
 
