@@ -166,7 +166,7 @@ test: $(LESSON_PROGRAMS) $(TEST_RUNNER) ## Run every Check suite: lessons, libev
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER)
 
 memcheck: $(LESSON_PROGRAMS) ## Run every lesson program and exercise solution under valgrind (0 errors, 0 bytes lost)
-	@status=0; tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \
+	@status=0; BUILD=$(BUILD) tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \
 	  BUILD=$(BUILD) exercises/memcheck-solutions.sh $(EX_SOLUTION_PROGRAMS) || status=1; exit $$status
 
 sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the suite
