@@ -472,12 +472,19 @@ START_TEST(builds_cleanly_with_the_other_compiler)
 }
 END_TEST
 
-/* make memcheck must be able to fail: a program that leaks is reported. */
-START_TEST(memcheck_reports_a_leak)
+/* Compile a program that leaks into DIR/PROGRAM (DIR/SUBDIR/PROGRAM when
+   SUBDIR is not NULL), run SCRIPT on it, and require a failure that names
+   the leak. */
+static void assert_memcheck_reports_a_leak(const char *script, const char *subdir,
+                                           const char *program_name)
 {
-    char *dir = make_temp_dir(), *source, *program;
-    if (asprintf(&source, "%s/leak.c", dir) < 0 || asprintf(&program, "%s/97-event1", dir) < 0)
+    char *dir = make_temp_dir(), *where, *source, *program;
+    if (asprintf(&where, "%s%s%s", dir, subdir ? "/" : "", subdir ? subdir : "") < 0 ||
+        asprintf(&source, "%s/leak.c", dir) < 0 ||
+        asprintf(&program, "%s/%s", where, program_name) < 0)
         abort();
+    if (subdir != NULL)
+        ck_assert_msg(mkdir(where, 0755) == 0, "cannot create %s", where);
     write_file(source, "#include <stdlib.h>\n"
                        "int main(void) { char *p = malloc(64); p[0] = 1; return p == NULL; }\n");
     const char *cc[] = { "cc", "-g", "-o", program, source, NULL };
@@ -485,15 +492,22 @@ START_TEST(memcheck_reports_a_leak)
     run_program(cc, NULL, 30000, &r);
     ck_assert_msg(r.status == 0, "cc failed: %s", r.err);
     run_result_free(&r);
-    const char *memcheck[] = { "tests/memcheck.sh", program, NULL };
+    const char *memcheck[] = { script, program, NULL };
     run_program(memcheck, NULL, 60000, &r);
-    ck_assert_msg(r.status != 0, "memcheck passed a leaking program:\n%s", r.out);
+    ck_assert_msg(r.status != 0, "%s passed a leaking program:\n%s", script, r.out);
     ck_assert_msg(strstr(r.out, "definitely lost") != NULL, "no leak report:\n%s", r.out);
     run_result_free(&r);
     remove_tree(dir);
     free(dir);
+    free(where);
     free(source);
     free(program);
+}
+
+/* make memcheck must be able to fail: a program that leaks is reported. */
+START_TEST(memcheck_reports_a_leak)
+{
+    assert_memcheck_reports_a_leak("tests/memcheck.sh", NULL, "97-event1");
 }
 END_TEST
 
@@ -502,28 +516,8 @@ END_TEST
    builds exercise 01's solution: a directory named after the exercise. */
 START_TEST(memcheck_reports_a_leak_in_a_solution)
 {
-    char *dir = make_temp_dir(), *exercise, *source, *program;
-    if (asprintf(&exercise, "%s/01-port-to-event2", dir) < 0 ||
-        asprintf(&source, "%s/leak.c", dir) < 0 || asprintf(&program, "%s/event2", exercise) < 0)
-        abort();
-    ck_assert_msg(mkdir(exercise, 0755) == 0, "cannot create %s", exercise);
-    write_file(source, "#include <stdlib.h>\n"
-                       "int main(void) { char *p = malloc(64); p[0] = 1; return p == NULL; }\n");
-    const char *cc[] = { "cc", "-g", "-o", program, source, NULL };
-    struct run_result r;
-    run_program(cc, NULL, 30000, &r);
-    ck_assert_msg(r.status == 0, "cc failed: %s", r.err);
-    run_result_free(&r);
-    const char *memcheck[] = { "exercises/memcheck-solutions.sh", program, NULL };
-    run_program(memcheck, NULL, 60000, &r);
-    ck_assert_msg(r.status != 0, "memcheck passed a leaking solution:\n%s", r.out);
-    ck_assert_msg(strstr(r.out, "definitely lost") != NULL, "no leak report:\n%s", r.out);
-    run_result_free(&r);
-    remove_tree(dir);
-    free(dir);
-    free(exercise);
-    free(source);
-    free(program);
+    assert_memcheck_reports_a_leak("exercises/memcheck-solutions.sh", "01-port-to-event2",
+                                   "event2");
 }
 END_TEST
 
