@@ -14,35 +14,22 @@ fi
 die() { echo "error: $*" >&2; exit 2; }
 warn() { echo "warning: $*" >&2; }
 
-exercise_dirs() { ls -d exercises/[0-9][0-9]-*/ 2>/dev/null | sed 's:/$::'; }
+# shellcheck source=lessons/numbered.sh
+. lessons/numbered.sh
+
+exercise_dirs() { numbered_dirs exercises; }
 
 # "# Exercise 03: Fix the broken TCP client" -> that line without "# ".
-exercise_title() { sed -n '1s/^# *//p' "$1/README.md" 2>/dev/null; }
+exercise_title() { numbered_title "$1"; }
 
-list_exercises() {
-    local d n
-    for d in $(exercise_dirs); do
-        n=${d#exercises/}; n=${n%%-*}
-        printf '  %s  %-44s make exercise-%d\n' "$n" "$(exercise_title "$d" | sed 's/^Exercise [0-9]*: //')" "$((10#$n))"
-    done
-}
+list_exercises() { numbered_list exercises exercise; }
 
 # Print the directory of exercise $1 ("3", "03", "03-fix-tcp-client",
 # "exercises/03-fix-tcp-client"), or fail listing the exercises.
 resolve_exercise() {
-    local want=${1%/} d n
-    want=${want#exercises/}
-    for d in $(exercise_dirs); do
-        n=${d#exercises/}; n=${n%%-*}
-        if [[ $want =~ ^[0-9]{1,2}$ ]] && [ "$((10#$n))" -eq "$((10#$want))" ]; then
-            echo "$d"; return 0
-        fi
-        if [ "$want" = "${d#exercises/}" ]; then
-            echo "$d"; return 0
-        fi
-    done
+    numbered_find exercises "$1" && return 0
     {
-        if [ -z "$want" ]; then
+        if [ -z "$1" ]; then
             echo "error: no exercise given (a number: make exercise-3, make grade EXERCISE=3). The exercises are:"
         else
             echo "error: there is no exercise '$1'. The exercises are:"

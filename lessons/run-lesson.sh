@@ -28,31 +28,16 @@ else
     bold='' dim='' red='' green='' yellow='' cyan='' off=''
 fi
 
-lesson_dirs() { ls -d lessons/[0-9][0-9]-*/ 2>/dev/null | sed 's:/$::'; }
+# shellcheck source=lessons/numbered.sh
+. lessons/numbered.sh
 
-title_of() { # first heading of the README, without "# ": "Lesson 02: The event lifecycle"
-    sed -n '1s/^# *//p' "$1/README.md" 2>/dev/null
-}
-
-list_lessons() {
-    local d n
-    for d in $(lesson_dirs); do
-        n=${d#lessons/}; n=${n%%-*}
-        printf '  %s  %-44s make lesson-%d\n' "$n" "$(title_of "$d" | sed 's/^Lesson [0-9]*: //')" "$((10#$n))"
-    done
-}
+list_lessons() { numbered_list lessons lesson; }
 
 # Print the directory of lesson $1 ("2", "02"), or fail listing the lessons.
 resolve() {
-    local want=$1 d n
-    if [[ $want =~ ^[0-9]{1,2}$ ]]; then
-        for d in $(lesson_dirs); do
-            n=${d#lessons/}; n=${n%%-*}
-            if [ "$((10#$n))" -eq "$((10#$want))" ]; then echo "$d"; return 0; fi
-        done
-    fi
+    numbered_find lessons "$1" && return 0
     {
-        echo "There is no lesson '$want'. The lessons are:"
+        echo "There is no lesson '$1'. The lessons are:"
         list_lessons
     } >&2
     return 2
@@ -227,7 +212,7 @@ run_roles() { # dir n roles
     local tmp; tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"; trap - RETURN' RETURN # once: not again on the callers' returns
 
-    echo "${bold}$(title_of "$dir")${off}  ($dir)"
+    echo "${bold}$(numbered_title "$dir")${off}  ($dir)"
     for style in event1 event2; do
         run_session "$dir" "$n" "$style" "$roles" "$tmp" || return 1
     done
@@ -257,7 +242,7 @@ run_lesson() {
     local tmp; tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
 
-    echo "${bold}$(title_of "$dir")${off}  ($dir)"
+    echo "${bold}$(numbered_title "$dir")${off}  ($dir)"
     for style in event1 event2; do
         out="$tmp/$style.out" err="$tmp/$style.err"
         if [ ! -x "$bin/$n-$style" ]; then
