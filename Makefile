@@ -24,7 +24,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 endif
 WARN_FLAGS := -std=c11 -Wall -Wextra -Werror
 ALL_CFLAGS  = $(WARN_FLAGS) $(CFLAGS) $(SAN_FLAGS)
-ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Ilessons $(CPPFLAGS)
+ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Ilessons/lib $(CPPFLAGS)
 
 # Looked up when first needed (so `make deps lesson-1` works on a machine that
 # has no libevent yet), then remembered.
@@ -54,7 +54,9 @@ say =
 endif
 
 # --- What there is ------------------------------------------------------------
-LESSON_DIRS := $(sort $(patsubst %/,%,$(wildcard lessons/[0-9][0-9]-*/)))
+# The lessons and exercises are what the course's index (.ci/index.sh) says.
+INDEX := .ci/index.sh
+LESSON_DIRS := $(shell $(INDEX) dirs lessons)
 LESSON_SRCS := $(foreach d,$(LESSON_DIRS),$(wildcard $(d)/event1*.c $(d)/event2*.c))
 
 # lessons/02-event-lifecycle/event1.c -> build/bin/02-event1
@@ -65,18 +67,23 @@ style_of = $(if $(filter event1%,$(notdir $(1))),event1,event2)
 LESSON_PROGRAMS := $(foreach s,$(LESSON_SRCS),$(call program_of,$(s)))
 
 # Style-neutral support code every variant may use (the trace writer, ...):
-# every lessons/*.c, in one archive so a program links only what it calls.
-SUPPORT_SRCS := $(wildcard lessons/*.c)
+# every lessons/lib/*.c, in one archive so a program links only what it calls.
+SUPPORT_SRCS := $(wildcard lessons/lib/*.c)
 SUPPORT_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(SUPPORT_SRCS))
-SUPPORT_LIB := $(OBJ)/lessons/libsupport.a
-PURITY := tests/check-purity.sh
+SUPPORT_LIB := $(OBJ)/lessons/lib/libsupport.a
+PURITY := .ci/purity.sh
+
+# The course's own tools: build/bin/course (.ci/course.c), on the small C
+# library the suites and the grader's harness share (.ci/lib/).
+TOOL_LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard .ci/lib/*.c))
+COURSE_TOOL := $(BIN)/course
 
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_RUNNER := $(BIN)/run-tests
 
 # --- Building -----------------------------------------------------------------
 .PHONY: all
-all: $(LESSON_PROGRAMS) ## Build every lesson program into build/bin/
+all: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Build every lesson program into build/bin/
 
 # Every object records the headers it read, system ones included (-MD): the
 # purity check reads that list to refuse *_compat.h in event2 code. A variant
@@ -103,7 +110,17 @@ $(call program_of,$(1)): $(OBJ)/$(1:.c=.o) $(OBJ)/$(call style_of,$(1))/probe.o 
 endef
 $(foreach s,$(LESSON_SRCS),$(eval $(call variant_rule,$(s))))
 
-$(TEST_RUNNER): $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS)) | need-check
+$(OBJ)/.ci/%.o: .ci/%.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I.ci/lib $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+$(COURSE_TOOL): $(OBJ)/.ci/course.o $(TOOL_LIB_OBJS) $(SUPPORT_LIB)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(TEST_RUNNER): $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS)) $(TOOL_LIB_OBJS) $(SUPPORT_LIB) | need-check
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBEVENT_LIBS)
@@ -111,7 +128,7 @@ $(TEST_RUNNER): $(patsubst %.c,$(OBJ)/%.o,$(TEST_SRCS)) | need-check
 $(OBJ)/tests/%.o: tests/%.c | need-libevent need-check
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(LIBEVENT_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I.ci/lib $(LIBEVENT_CFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
@@ -139,35 +156,34 @@ deps: ## Install what the course needs (apt-get; sudo when not root)
 # --- Lessons ------------------------------------------------------------------
 # `make lesson-2` and `make lesson-02` both work: the number is matched
 # against the lesson directories, and anything else lists the valid ones.
-strip_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
-lesson_dir_for = $(if $(1),$(if $(call strip_digits,$(1)),,$(firstword $(wildcard lessons/$(1)-*/ lessons/0$(1)-*/))))
-lesson_programs_for = $(filter $(BIN)/$(call lesson_number,$(call lesson_dir_for,$(1)))-%,$(LESSON_PROGRAMS))
+lesson_dir_for = $(if $(1),$(shell $(INDEX) find lessons '$(1)'))
+lesson_programs_for = $(filter $(BIN)/$(call lesson_number,$(call lesson_dir_for,$(1))/)-%,$(LESSON_PROGRAMS))
 
 .SECONDEXPANSION:
 .PHONY: lessons
 lessons: ## List the lessons with their titles
-	@lessons/run-lesson.sh --list
+	@.ci/lesson.sh --list
 
-lesson-%: $$(call lesson_programs_for,$$*) ## Build and run lesson N in both styles, side by side
-	@lessons/run-lesson.sh "$*"
+lesson-%: $$(call lesson_programs_for,$$*) $(COURSE_TOOL) ## Build and run lesson N in both styles, side by side
+	@.ci/lesson.sh "$*"
 
 lesson-:
-	@lessons/run-lesson.sh ""
+	@.ci/lesson.sh ""
 
-bless-%: $$(call lesson_programs_for,$$*) ## Rewrite lesson N's expected.trace from its programs (on purpose only)
-	@lessons/run-lesson.sh --bless "$*"
+bless-%: $$(call lesson_programs_for,$$*) $(COURSE_TOOL) ## Rewrite lesson N's expected.trace from its programs (on purpose only)
+	@.ci/lesson.sh --bless "$*"
 
 diff-%: ## Show how lesson N's event1 and event2 sources differ
-	@lessons/run-lesson.sh --diff "$*"
+	@.ci/lesson.sh --diff "$*"
 
 # --- Tests --------------------------------------------------------------------
 .PHONY: test memcheck sanitize
-test: $(LESSON_PROGRAMS) $(TEST_RUNNER) ## Run every Check suite: lessons, libevent semantics, tooling, network, grader
+test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite: lessons, libevent semantics, tooling, network, grader
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER)
 
-memcheck: $(LESSON_PROGRAMS) ## Run every lesson program and exercise solution under valgrind (0 errors, 0 bytes lost)
+memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Run every lesson program and exercise solution under valgrind (0 errors, 0 bytes lost)
 	@status=0; BUILD=$(BUILD) tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \
-	  BUILD=$(BUILD) exercises/memcheck-solutions.sh $(EX_SOLUTION_PROGRAMS) || status=1; exit $$status
+	  BUILD=$(BUILD) tests/memcheck-solutions.sh $(EX_SOLUTION_PROGRAMS) || status=1; exit $$status
 
 sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the suite
 	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test
@@ -182,12 +198,12 @@ check-docs: ## Check that every code excerpt in docs/ matches its source
 
 # --- Exercises ---------------------------------------------------------------
 # The exercises and the grader bring their own targets.
--include $(wildcard exercises/*.mk)
+include exercises/grader/grader.mk
 
 # --- Information --------------------------------------------------------------
 .PHONY: help doctor clean
 doctor: ## Show the compiler, libevent and Check found, and libevent's backends
-	@tests/doctor.sh "$(CC)"
+	@.ci/doctor.sh "$(CC)"
 
 clean: ## Remove build/
 	rm -rf $(BUILD)

@@ -131,7 +131,7 @@ static void on_event_record(struct bufferevent *bev, short what, void *arg)
     (void)arg;
     errno_in_event_cb = errno;
     enabled_in_event_cb = bufferevent_get_enabled(bev);
-    snprintf(entry, sizeof entry, "event:%s", bev_flags(what, flags, sizeof flags));
+    snprintf(entry, sizeof entry, "event:%s", trace_bev_flags(what, flags, sizeof flags));
     record(entry);
 }
 

@@ -4,7 +4,7 @@
  *
  *   grading   every exercise's starter and solution, and every hostile
  *             submission in tests/hostile/, are graded once, in parallel,
- *             by a fixture (exercises/grade.sh and grade-all.sh, as `make
+ *             by a fixture (exercises/grader/grade.sh and grade-all.sh, as `make
  *             grade` and `make grade-all` run them); the tests then read
  *             the results: starters below full marks, solutions at full
  *             marks, each hostile submission at the score its
@@ -40,7 +40,7 @@
 
 enum { MAKE_TIMEOUT_MS = 300000, GRADING_TIMEOUT_MS = 240000, HOST_PORT = 47123 };
 
-/* Sandbox users are 0x60000000 + a pid (exercises/sandbox.c). */
+/* Sandbox users are 0x60000000 + a pid (exercises/grader/sandbox.c). */
 #define SANDBOX_UID_BASE 0x60000000u
 
 /* --- Shared helpers ------------------------------------------------------------ */
@@ -103,28 +103,17 @@ static char *absolute(const char *path)
     return abs;
 }
 
-/* The exercise directories, "exercises/NN-slug", sorted. */
+/* The exercise directories, "exercises/NN-slug", as the index lists them. */
 static size_t exercise_list(char ***out)
 {
-    glob_t found;
-    size_t n = 0;
-    *out = NULL;
-    if (glob("exercises/[0-9][0-9]-*/", 0, NULL, &found) == 0) {
-        *out = calloc(found.gl_pathc, sizeof **out);
-        for (size_t i = 0; i < found.gl_pathc; i++) {
-            (*out)[n] = strndup(found.gl_pathv[i], strlen(found.gl_pathv[i]) - 1);
-            n++;
-        }
-        globfree(&found);
-    }
+    size_t n;
+    *out = index_dirs("exercises", &n);
     return n;
 }
 
 static void free_list(char **list, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
+    free_strings(list, n);
 }
 
 /* The last line of text (without its newline), in buf. */
@@ -275,11 +264,11 @@ static void grade_everything(void)
                  "while IFS=$'\\t' read -r exercise submission out; do\n"
                  "  printf '%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\"\n"
                  "done < %1$s/jobs | xargs -0 -n 3 -P 3 bash -c '\n"
-                 "  mkdir -p \"$3\"; exercises/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
+                 "  mkdir -p \"$3\"; exercises/grader/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
                  "  echo $? > \"$3/exit\"' _\n"
                  "wait\n",
                  q_scratch, q_build, flags,
-                 hostile_run ? "JOBS=3 exercises/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
+                 hostile_run ? "JOBS=3 exercises/grader/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
                                "> \"$0\"/hostile.log 2>&1 &\n"
                              : "") < 0)
         abort();
@@ -825,7 +814,7 @@ START_TEST(student_commands_work_in_a_release)
     q_course = shell_quote(course);
     q_build = shell_quote(build_dir());
     if (asprintf(&setup,
-                 "exercises/release.sh %1$s >/dev/null && mkdir -p %1$s/build/bin &&"
+                 "exercises/grader/release.sh %1$s >/dev/null && mkdir -p %1$s/build/bin &&"
                  " cp -a %2$s/bin/sandbox %1$s/build/bin/ &&"
                  " cp -a %2$s/exercises %1$s/build/ && rm -rf %1$s/build/exercises/*/bin",
                  q_course, q_build) < 0)

@@ -143,7 +143,7 @@ static void run_session(const char *dir, const char *style, char *roles[], size_
         abort();
     ck_assert_msg(access(server, X_OK) == 0, "%s is not built (make all)", server);
     netproc_start(&session_server, server, NULL);
-    snprintf(port, sizeof port, "%d", session_server.port);
+    snprintf(port, sizeof port, "%d", session_server.s.port);
 
     for (size_t r = 1; r < nroles; r++) {
         char *client;
@@ -186,7 +186,7 @@ static void check_trace(const char *dir, const char *role, const char *style, co
     char *path = expected_path(dir, role);
     char *expected_file = read_file(path);
     ck_assert_msg(expected_file != NULL, "cannot read %s", path);
-    char *expected = expected_for_style(expected_file, style);
+    char *expected = trace_for_style(expected_file, style);
     char what[160];
     snprintf(what, sizeof what, "%s %s%s%s vs %s", dir, style, role ? " " : "", role ? role : "",
              strrchr(path, '/') + 1);
@@ -221,7 +221,7 @@ static void check_variant(int i, const char *style)
         abort();
     expected_file = read_file(path);
     ck_assert_msg(expected_file != NULL, "cannot read %s", path);
-    char *expected = expected_for_style(expected_file, style);
+    char *expected = trace_for_style(expected_file, style);
     char *actual = run_variant(dirs[i], style);
     char what[128];
     snprintf(what, sizeof what, "%s %s vs %s", dirs[i], style, "expected.trace");
@@ -253,8 +253,8 @@ START_TEST(variants_agree)
         run_session(dirs[_i], "event1", roles, nroles, one);
         run_session(dirs[_i], "event2", roles, nroles, two);
         for (size_t r = 0; r < nroles; r++) {
-            char *one_common = without_style_lines(one[r]);
-            char *two_common = without_style_lines(two[r]);
+            char *one_common = trace_without_style_lines(one[r]);
+            char *two_common = trace_without_style_lines(two[r]);
             char what[96];
             snprintf(what, sizeof what, "%s: event1 vs event2 (style-only lines left out)",
                      roles[r]);
@@ -269,8 +269,8 @@ START_TEST(variants_agree)
     }
     char *one = run_variant(dirs[_i], "event1");
     char *two = run_variant(dirs[_i], "event2");
-    char *one_common = without_style_lines(one);
-    char *two_common = without_style_lines(two);
+    char *one_common = trace_without_style_lines(one);
+    char *two_common = trace_without_style_lines(two);
     assert_same_lines(one_common, two_common, "event1 vs event2 (style-only lines left out)");
     free(one);
     free(two);
@@ -382,7 +382,7 @@ END_TEST
 Suite *lessons_suite(void)
 {
     Suite *s = suite_create("lessons");
-    dirs = lesson_dirs(&ndirs);
+    dirs = index_dirs("lessons", &ndirs);
     atexit(free_dirs);
 
     TCase *grammar = tcase_create("trace-format");

@@ -400,7 +400,7 @@ static void on_eof_answer(struct bufferevent *bev, short what, void *arg)
 {
     char flags[64];
     (void)arg;
-    record("event:%s", bev_flags(what, flags, sizeof flags));
+    record("event:%s", trace_bev_flags(what, flags, sizeof flags));
     ck_assert_int_eq(bufferevent_write(bev, "bye", 3), 0);
 }
 
@@ -527,7 +527,7 @@ static void on_connect_writable(evutil_socket_t fd, short what, void *arg)
     socklen_t length = sizeof error;
     (void)arg;
     ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length), 0);
-    record("%s:%s", what & EV_WRITE ? "WRITE" : bev_flags(what, flags, sizeof flags),
+    record("%s:%s", what & EV_WRITE ? "WRITE" : trace_bev_flags(what, flags, sizeof flags),
            error == 0 ? "ok" : strerror(error));
 }
 
@@ -579,10 +579,10 @@ static void on_event_record(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     (void)arg;
     if (what & BEV_EVENT_ERROR)
-        record("event:%s:%s", bev_flags(what, flags, sizeof flags),
+        record("event:%s:%s", trace_bev_flags(what, flags, sizeof flags),
                strerror(EVUTIL_SOCKET_ERROR()));
     else
-        record("event:%s", bev_flags(what, flags, sizeof flags));
+        record("event:%s", trace_bev_flags(what, flags, sizeof flags));
 }
 
 static void on_read_record(struct bufferevent *bev, void *arg)
@@ -675,7 +675,7 @@ static void on_chat_event(struct bufferevent *bev, short what, void *arg)
         ck_assert_int_eq(bufferevent_write(bev, "hi\n", 3), 0);
         return;
     }
-    record("event:%s", bev_flags(what, flags, sizeof flags));
+    record("event:%s", trace_bev_flags(what, flags, sizeof flags));
     ck_assert_int_eq(event_base_loopbreak(bufferevent_get_base(bev)), 0);
 }
 
@@ -1061,7 +1061,7 @@ static void round_trip(int i, const char *tool, const char *package, const char 
     char *expected_path, *command;
     size_t expected_length;
     char *dir = write_round_trip_files(i, &expected_path, &expected_length);
-    if (asprintf(&command, command_format, server.port, dir, dir) < 0)
+    if (asprintf(&command, command_format, server.s.port, dir, dir) < 0)
         abort();
     const char *argv[] = { "sh", "-c", command, NULL };
     struct run_result r;
@@ -1077,7 +1077,7 @@ static void round_trip(int i, const char *tool, const char *package, const char 
     ck_assert_msg(r.status == 0, "%s against %s: the reply is not what was expected "
                   "(%zu bytes):\n%s%s", tool, servers[i].program, expected_length, r.out, r.err);
     run_result_free(&r);
-    assert_answers(server.port, servers[i].reply);
+    assert_answers(server.s.port, servers[i].reply);
     free(stop_server(SIGTERM));
     remove_tree(dir);
     free(dir);
@@ -1166,7 +1166,7 @@ START_TEST(half_close_still_gets_the_whole_reply)
     ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small_buffer, sizeof small_buffer), 0);
     ck_assert_int_eq(
         setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &small_segments, sizeof small_segments), 0);
-    struct sockaddr_in address = load_loopback(server.port);
+    struct sockaddr_in address = load_loopback(server.s.port);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
 
     enum { TOTAL = 96 * 1024 };
@@ -1183,7 +1183,7 @@ START_TEST(half_close_still_gets_the_whole_reply)
     unsigned state = ESTABLISHED, unsent, unread = 1;
     long long deadline = now_ms() + SETTLE_MS;
     while ((state == ESTABLISHED || (state == CLOSE_WAIT && unread > 0)) && now_ms() < deadline) {
-        if (!tcp_socket_state(server.port, port_of(fd), &state, &unsent, &unread))
+        if (!tcp_socket_state(server.s.port, port_of(fd), &state, &unsent, &unread))
             break; /* gone */
         struct timespec pause = { 0, 1000000 };
         nanosleep(&pause, NULL);
@@ -1224,11 +1224,11 @@ enum { ABUSE_SESSIONS = 1200, ABUSE_CONCURRENCY = 32 };
 START_TEST(abuse_leaves_the_server_answering_with_no_fd_leaked)
 {
     start_server(_i);
-    int before = netproc_fd_count(server.pid);
+    int before = netproc_fd_count(server.s.pid);
     ck_assert_int_gt(before, 0);
     uint64_t seed = 0xab05e000ULL + (uint64_t)_i;
     struct load_result result;
-    load_run(server.port, servers[_i].reply, ABUSE_SESSIONS, ABUSE_CONCURRENCY, seed,
+    load_run(server.s.port, servers[_i].reply, ABUSE_SESSIONS, ABUSE_CONCURRENCY, seed,
              RUN_TIMEOUT_MS, &result);
     ck_assert_msg(!result.failed, "%s: %s", servers[_i].program, result.failure);
     ck_assert_int_eq(result.finished, ABUSE_SESSIONS);
@@ -1236,15 +1236,15 @@ START_TEST(abuse_leaves_the_server_answering_with_no_fd_leaked)
         ck_assert_int_eq(result.per_kind[k], ABUSE_SESSIONS / LOAD_KINDS);
     ck_assert_int_eq(result.verified, 3 * ABUSE_SESSIONS / LOAD_KINDS);
     ck_assert_msg(netproc_alive(&server), "%s died (status %d)", servers[_i].program,
-                  server.status);
-    assert_answers(server.port, servers[_i].reply);
+                  server.s.status);
+    assert_answers(server.s.port, servers[_i].reply);
 
     /* The server closes the last connections on its own time. */
-    int now = netproc_fd_count(server.pid);
+    int now = netproc_fd_count(server.s.pid);
     for (long long deadline = now_ms() + SETTLE_MS; now != before && now_ms() < deadline;) {
         struct timespec pause = { 0, 2000000 };
         nanosleep(&pause, NULL);
-        now = netproc_fd_count(server.pid);
+        now = netproc_fd_count(server.s.pid);
     }
     ck_assert_msg(now == before, "%s holds %d descriptors, %d before the abuse",
                   servers[_i].program, now, before);
@@ -1277,11 +1277,11 @@ START_TEST(unread_64mb_keeps_server_memory_bounded)
     free(options);
     start_server(_i);
     bool echo = servers[_i].reply == LOAD_ECHO;
-    assert_answers(server.port, servers[_i].reply); /* warm up */
-    long peak_before = netproc_memory_kb(server.pid, "VmHWM");
+    assert_answers(server.s.port, servers[_i].reply); /* warm up */
+    long peak_before = netproc_memory_kb(server.s.pid, "VmHWM");
     ck_assert_int_gt(peak_before, 0);
 
-    struct sockaddr_in address = load_loopback(server.port);
+    struct sockaddr_in address = load_loopback(server.s.port);
     int fd = connect_blocking(&address);
     ck_assert_int_eq(evutil_make_socket_nonblocking(fd), 0);
     struct load_stream tx, rx;
@@ -1310,7 +1310,7 @@ START_TEST(unread_64mb_keeps_server_memory_bounded)
         if (poll(&p, 1, STALL_MS) == 0)
             break; /* no room for STALL_MS: the server has stopped reading */
     }
-    long peak_stalled = netproc_memory_kb(server.pid, "VmHWM");
+    long peak_stalled = netproc_memory_kb(server.s.pid, "VmHWM");
     ck_assert_msg(sent < FLOOD_BYTES / 2,
                   "%zu of the 64 MB went in without a single read: no backpressure", sent);
     ck_assert_msg(peak_stalled - peak_before < MEMORY_LIMIT_KB,
@@ -1370,7 +1370,7 @@ START_TEST(unread_64mb_keeps_server_memory_bounded)
     ck_assert_msg(rest == 0 && !reset, "after the whole reply: %zu more bytes%s", rest,
                   reset ? ", then a reset" : "");
     close(fd);
-    long peak_after = netproc_memory_kb(server.pid, "VmHWM");
+    long peak_after = netproc_memory_kb(server.s.pid, "VmHWM");
     ck_assert_msg(peak_after - peak_before < MEMORY_LIMIT_KB,
                   "%s: peak memory grew by %ld kB over the whole 64 MB", servers[_i].program,
                   peak_after - peak_before);
@@ -1388,7 +1388,7 @@ START_TEST(sigint_and_sigterm_stop_the_server_cleanly)
     const int signals[] = { SIGINT, SIGTERM };
     for (int k = 0; k < 2; k++) {
         start_server(_i);
-        struct sockaddr_in address = load_loopback(server.port);
+        struct sockaddr_in address = load_loopback(server.s.port);
         int idle = connect_blocking(&address);
         int flooding = connect_blocking(&address);
         ck_assert_int_eq(evutil_make_socket_nonblocking(flooding), 0);
@@ -1403,7 +1403,7 @@ START_TEST(sigint_and_sigterm_stop_the_server_cleanly)
                 break;
             sent += (size_t)w;
         }
-        assert_answers(server.port, servers[_i].reply); /* all three accepted by now */
+        assert_answers(server.s.port, servers[_i].reply); /* all three accepted by now */
 
         char *trace = stop_server(signals[k]);
         assert_has_line(trace, k == 0 ? "note     SIGINT: leaving the loop"
@@ -1534,7 +1534,7 @@ static bool listens_on_loopback(int port)
 START_TEST(server_listens_on_127_0_0_1_and_honours_port)
 {
     start_server(_i);
-    int port = server.port;
+    int port = server.s.port;
     ck_assert_msg(listens_on_loopback(port), "no LISTEN socket on 127.0.0.1:%d alone", port);
     free(stop_server(SIGTERM));
     netproc_release(&server);
@@ -1544,7 +1544,7 @@ START_TEST(server_listens_on_127_0_0_1_and_honours_port)
     const char *argv[] = { program, "--port", port_text, NULL };
     ck_assert_msg(netproc_try_start(&server, argv, 20000), "%s --port %d did not start",
                   servers[_i].program, port);
-    ck_assert_int_eq(server.port, port);
+    ck_assert_int_eq(server.s.port, port);
 
     ck_assert_msg(!netproc_try_start(&second_server, argv, 20000),
                   "a second server started on port %d", port);
@@ -1565,7 +1565,7 @@ START_TEST(server_ignores_sigpipe)
 {
     start_server(_i);
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)server.pid);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)server.s.pid);
     char *status = read_file(path);
     ck_assert_ptr_nonnull(status);
     char *ignored = strstr(status, "\nSigIgn:");
@@ -1604,12 +1604,12 @@ END_TEST
 START_TEST(note_server_answers_each_line_however_it_is_split)
 {
     start_server(SERVERS - 2 + _i);
-    struct sockaddr_in address = load_loopback(server.port);
+    struct sockaddr_in address = load_loopback(server.s.port);
     int fd = connect_blocking(&address);
     const char *pieces[] = { "hel", "lo\nwor", "ld\n", "a\nb\nc\n" };
     for (size_t k = 0; k < 4; k++) {
         send_all(fd, pieces[k], strlen(pieces[k]));
-        wait_until_the_server_has_read(fd, server.port);
+        wait_until_the_server_has_read(fd, server.s.port);
     }
     ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
     size_t n;
@@ -1633,7 +1633,7 @@ END_TEST
 START_TEST(note_server_ends_a_connection_on_an_overlong_line)
 {
     start_server(SERVERS - 2 + _i);
-    struct sockaddr_in address = load_loopback(server.port);
+    struct sockaddr_in address = load_loopback(server.s.port);
     int fd = connect_blocking(&address);
     static char line[5000];
     memset(line, 'x', sizeof line);
@@ -1643,7 +1643,7 @@ START_TEST(note_server_ends_a_connection_on_an_overlong_line)
     free(read_to_eof(fd, 10000, &n, &reset));
     ck_assert_uint_eq(n, 0);
     close(fd);
-    assert_answers(server.port, LOAD_ACK);
+    assert_answers(server.s.port, LOAD_ACK);
     char *trace = stop_server(SIGTERM);
     assert_has_line(trace, "id=1 reason=too-long requests=0");
     free(trace);

@@ -1,134 +1,44 @@
 /*
  * network_proc.c - see network_proc.h.
  */
-#define _GNU_SOURCE /* asprintf, strndup */
+#define _GNU_SOURCE /* asprintf */
 #include "network_proc.h"
 #include "util.h"
 
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { START_TIMEOUT_MS = 20000 };
 
-static void pause_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static void reap(struct netproc *p, int options)
-{
-    int status;
-    pid_t r;
-    while ((r = waitpid(p->pid, &status, options)) < 0 && errno == EINTR)
-        ;
-    if (r == p->pid) {
-        p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        p->pid = 0;
-    }
-}
-
-bool netproc_alive(struct netproc *p)
-{
-    if (p->pid > 0)
-        reap(p, WNOHANG);
-    return p->pid > 0;
-}
-
-static bool spawn(struct netproc *p, const char *const argv[], int pending, int timeout_ms)
+/* A scratch directory for the server's two files. */
+static void prepare(struct netproc *p)
 {
     memset(p, 0, sizeof *p);
-    p->port = -1;
     p->dir = make_temp_dir();
     if (asprintf(&p->out_path, "%s/stdout", p->dir) < 0 ||
         asprintf(&p->err_path, "%s/stderr", p->dir) < 0)
         abort();
+}
 
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        abort();
-    if (pid == 0) {
-        setpgid(0, 0);
-        /* Die with the test, however the test ends. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int out = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (out < 0 || err < 0 || in < 0)
-            _exit(127);
-        dup2(in, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        close(in);
-        close(out);
-        close(err);
-        signal(SIGPIPE, SIG_DFL); /* as a shell would start it */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        sigset_t mask;
-        sigemptyset(&mask);
-        if (pending != 0)
-            sigaddset(&mask, pending);
-        sigprocmask(SIG_SETMASK, &mask, NULL);
-        if (pending != 0)
-            raise(pending);
-        scrub_environment(NULL); /* as the expected traces were made */
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid); /* also here, so a kill of the group cannot miss */
-    p->pid = pid;
-
-    long long deadline = now_ms() + timeout_ms;
-    for (;;) {
-        /* Alive or not is asked first: one that has exited (a server
-           stopped by a signal it found pending, say) may have printed its
-           line just before, and the read below still sees it. */
-        bool alive = netproc_alive(p);
-        char *out = read_file(p->out_path);
-        if (out != NULL && strchr(out, '\n') != NULL) {
-            unsigned port;
-            char end;
-            bool ok = sscanf(out, "listening on 127.0.0.1:%u%c", &port, &end) == 2 &&
-                      end == '\n' && port > 0 && port < 65536;
-            free(out);
-            if (!ok)
-                return false;
-            p->port = (int)port;
-            return true;
-        }
-        free(out);
-        if (!alive || now_ms() >= deadline)
-            return false;
-        pause_ms(2);
-    }
+bool netproc_alive(struct netproc *p)
+{
+    return server_alive(&p->s);
 }
 
 bool netproc_try_start(struct netproc *p, const char *const argv[], int timeout_ms)
 {
-    return spawn(p, argv, 0, timeout_ms);
+    prepare(p);
+    return server_start(&p->s, argv, p->out_path, p->err_path, 0, timeout_ms);
 }
 
 bool netproc_try_start_with_pending(struct netproc *p, const char *const argv[], int sig,
                                     int timeout_ms)
 {
-    return spawn(p, argv, sig, timeout_ms);
+    prepare(p);
+    return server_start(&p->s, argv, p->out_path, p->err_path, sig, timeout_ms);
 }
 
 void netproc_start(struct netproc *p, const char *program, const char *const extra[])
@@ -143,33 +53,18 @@ void netproc_start(struct netproc *p, const char *program, const char *const ext
         netproc_kill(p);
         ck_abort_msg("%s did not start: no \"listening on 127.0.0.1:PORT\" line within %d ms "
                      "(status %d)\nstdout:\n%s\nstderr:\n%s",
-                     program, START_TIMEOUT_MS, p->status, out ? out : "", err ? err : "");
+                     program, START_TIMEOUT_MS, p->s.status, out ? out : "", err ? err : "");
     }
 }
 
 int netproc_stop(struct netproc *p, int sig, int timeout_ms)
 {
-    if (p->pid <= 0)
-        return p->status;
-    kill(p->pid, sig);
-    long long deadline = now_ms() + timeout_ms;
-    while (netproc_alive(p)) {
-        if (now_ms() >= deadline) {
-            netproc_kill(p);
-            return -1;
-        }
-        pause_ms(2);
-    }
-    return p->status;
+    return server_stop(&p->s, sig, timeout_ms);
 }
 
 void netproc_kill(struct netproc *p)
 {
-    if (p->pid <= 0)
-        return;
-    kill(-p->pid, SIGKILL);
-    kill(p->pid, SIGKILL);
-    reap(p, 0);
+    server_kill(&p->s);
 }
 
 void netproc_release(struct netproc *p)

@@ -1,13 +1,13 @@
 /*
  * network_proc.h - a lesson server run as a process of its own, for the
- * lessons and network suites: started with --port 0, its port read from
- * its first line ("listening on 127.0.0.1:PORT"), stopped by pid.
+ * lessons and network suites: .ci/lib/server.h (the course's one way of
+ * starting a server on port 0, reading its port and stopping it by pid)
+ * with a scratch directory for its output under build/tmp, and a failed
+ * test when it does not start.
  *
- * The server runs in its own process group, with stdout and stderr going
- * to files (so a chatty server never blocks on a full pipe), and dies with
- * the test process that started it (PR_SET_PDEATHSIG): a test that fails,
- * or is killed by Check's timeout, leaves nothing behind. netproc_kill()
- * in a teardown kills the whole group.
+ * It dies with the test process that started it (PR_SET_PDEATHSIG): a test
+ * that fails, or is killed by Check's timeout, leaves nothing behind.
+ * netproc_kill() in a teardown kills the whole group.
  */
 #ifndef TESTS_NETWORK_PROC_H
 #define TESTS_NETWORK_PROC_H
@@ -15,11 +15,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "server.h"
+
 struct netproc {
-    pid_t pid;     /* 0 once reaped */
-    int port;
-    int status;    /* after netproc_stop(): exit status, or 128 + signal */
-    char *dir;     /* scratch directory holding the two files */
+    struct server s; /* s.pid (0 once reaped), s.port, s.status */
+    char *dir;       /* scratch directory holding the two files */
     char *out_path, *err_path;
 };
 
@@ -40,7 +40,7 @@ bool netproc_try_start_with_pending(struct netproc *p, const char *const argv[],
                                     int timeout_ms);
 
 /* Send sig and wait up to timeout_ms for the process to exit. Returns its
-   status (p->status), or -1 if it did not exit (it is then killed). */
+   status (p->s.status), or -1 if it did not exit (it is then killed). */
 int netproc_stop(struct netproc *p, int sig, int timeout_ms);
 
 /* Kill the process group and reap; safe on a stopped or never started

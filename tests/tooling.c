@@ -46,10 +46,10 @@ static char *scratch_tree(const char *event1_source, const char *event2_source)
 {
     char *dir = make_temp_dir(), *script, *path;
     if (asprintf(&script,
-                 "mkdir -p '%1$s/lessons/98-impure' '%1$s/tests' && "
-                 "cp -r Makefile event1 event2 '%1$s/' && "
-                 "cp lessons/*.c lessons/*.h lessons/*.sh '%1$s/lessons/' && "
-                 "cp tests/check-purity.sh '%1$s/tests/'",
+                 "mkdir -p '%1$s/lessons/98-impure' '%1$s/exercises' && "
+                 "cp -r Makefile event1 event2 .ci '%1$s/' && "
+                 "cp -r lessons/lib '%1$s/lessons/' && "
+                 "cp -r exercises/grader '%1$s/exercises/'",
                  dir) < 0)
         abort();
     const char *sh[] = { "sh", "-c", script, NULL };
@@ -223,7 +223,7 @@ END_TEST
 
 /* --- make lesson-N, make lessons, make help ---------------------------------- */
 
-static void assert_unknown_lesson(const char *target)
+static void assert_unknown_lesson(const char *target, const char *message)
 {
     char *build;
     if (asprintf(&build, "BUILD=%s", build_dir()) < 0)
@@ -232,8 +232,8 @@ static void assert_unknown_lesson(const char *target)
     struct run_result r;
     run_make(args, NULL, &r);
     ck_assert_msg(r.status != 0, "make %s succeeded", target);
-    ck_assert_msg(strstr(r.err, "There is no lesson") != NULL, "make %s: no clear message:\n%s",
-                  target, r.err);
+    ck_assert_msg(strstr(r.err, message) != NULL, "make %s: no \"%s\":\n%s", target, message,
+                  r.err);
     ck_assert_msg(strstr(r.err, "make lesson-1") != NULL && strstr(r.err, "make lesson-6") != NULL,
                   "make %s does not list the lessons:\n%s", target, r.err);
     run_result_free(&r);
@@ -242,10 +242,10 @@ static void assert_unknown_lesson(const char *target)
 
 START_TEST(unknown_lesson_fails_and_lists_the_lessons)
 {
-    assert_unknown_lesson("lesson-99");
-    assert_unknown_lesson("lesson-x");
-    assert_unknown_lesson("lesson-0");
-    assert_unknown_lesson("lesson-");
+    assert_unknown_lesson("lesson-99", "There is no lesson '99'");
+    assert_unknown_lesson("lesson-x", "There is no lesson 'x'");
+    assert_unknown_lesson("lesson-0", "There is no lesson '0'");
+    assert_unknown_lesson("lesson-", "No lesson given: make lesson-N");
 }
 END_TEST
 
@@ -303,16 +303,15 @@ START_TEST(make_lessons_lists_every_lesson)
     run_make(args, NULL, &r);
     ck_assert_int_eq(r.status, 0);
     size_t n;
-    char **dirs = lesson_dirs(&n);
+    char **dirs = index_dirs("lessons", &n);
     ck_assert_uint_ge(n, 6);
     for (size_t i = 0; i < n; i++) {
         char number[8];
         snprintf(number, sizeof number, "  %.2s  ", strrchr(dirs[i], '/') + 1);
         ck_assert_msg(strstr(r.out, number) != NULL, "make lessons does not list %s:\n%s",
                       dirs[i], r.out);
-        free(dirs[i]);
     }
-    free(dirs);
+    free_strings(dirs, n);
     ck_assert_msg(strstr(r.out, "The event lifecycle") != NULL, "no titles:\n%s", r.out);
     run_result_free(&r);
 }
@@ -493,7 +492,12 @@ static void assert_memcheck_reports_a_leak(const char *script, const char *subdi
     ck_assert_msg(r.status == 0, "cc failed: %s", r.err);
     run_result_free(&r);
     const char *memcheck[] = { script, program, NULL };
-    run_program(memcheck, NULL, 60000, &r);
+    char *build;
+    if (asprintf(&build, "BUILD=%s", build_dir()) < 0) /* where build/bin/course is */
+        abort();
+    const char *env[] = { build, NULL };
+    run_program(memcheck, env, 60000, &r);
+    free(build);
     ck_assert_msg(r.status != 0, "%s passed a leaking program:\n%s", script, r.out);
     ck_assert_msg(strstr(r.out, "definitely lost") != NULL, "no leak report:\n%s", r.out);
     run_result_free(&r);
@@ -511,12 +515,12 @@ START_TEST(memcheck_reports_a_leak)
 }
 END_TEST
 
-/* And its exercises' half (exercises/memcheck-solutions.sh): a solution
+/* And its exercises' half (tests/memcheck-solutions.sh): a solution
    that leaks is reported too. The program stands where make memcheck
    builds exercise 01's solution: a directory named after the exercise. */
 START_TEST(memcheck_reports_a_leak_in_a_solution)
 {
-    assert_memcheck_reports_a_leak("exercises/memcheck-solutions.sh", "01-port-to-event2",
+    assert_memcheck_reports_a_leak("tests/memcheck-solutions.sh", "01-port-to-event2",
                                    "event2");
 }
 END_TEST

@@ -1,7 +1,7 @@
 /*
  * Exercise 01, graded tests: the ported program prints the same trace, and
  * is event2 style through and through (its object calls no 1.x function
- * and read no compat header: tests/check-purity.sh, as the lessons' build
+ * and read no compat header: .ci/purity.sh, as the lessons' build
  * uses it).
  */
 #define _GNU_SOURCE

@@ -38,7 +38,7 @@ void run_session(const char *const parts[], struct session *s)
     char *line = harness_receive(fd, "\n", 3000, &len, &eof);
     for (size_t i = 0; parts[i] != NULL; i++) {
         if (i > 0)
-            harness_sleep_ms(100); /* the parts arrive in separate reads */
+            sleep_ms(100); /* the parts arrive in separate reads */
         if (!eof)
             send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL);
     }

@@ -22,7 +22,7 @@ START_TEST(survives_a_client_reset)
     struct linger reset = { 1, 0 };
     setsockopt(rude, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     close(rude);
-    harness_sleep_ms(100);
+    sleep_ms(100);
 
     int fd = harness_connect(&server, port, 2000);
     assert_reply(fd, "after\n", "after\n", 3000, "a new client, after another reset its connection");

@@ -16,7 +16,7 @@ START_TEST(keeps_each_clients_partial_line_apart)
     int a = harness_connect(&server, port, 2000);
     int b = harness_connect(&server, port, 2000);
     harness_send_text(a, "PI");
-    harness_sleep_ms(50);
+    sleep_ms(50);
     expect_answer(b, "PING\n", "PONG\n", "client B, while client A has sent \"PI\"");
     expect_answer(a, "NG\n", "PONG\n", "client A's \"NG\\n\"");
     close(a);

@@ -14,7 +14,7 @@ START_TEST(disconnects_every_silent_client)
     struct subject server;
     int port = start_idle_server(&server, IDLE_MS);
     int silent[SILENT];
-    long long connected = harness_now_ms();
+    long long connected = now_ms();
     for (int i = 0; i < SILENT; i++)
         silent[i] = harness_connect(&server, port, 2000);
     for (int i = 0; i < SILENT; i++) {

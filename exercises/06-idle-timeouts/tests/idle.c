@@ -21,9 +21,9 @@ void expect_echo(int fd, const char *line, const char *what)
 
 long long expect_closed(int fd, long long since, long min_ms, long max_ms, const char *what)
 {
-    long long left = since + max_ms - harness_now_ms();
+    long long left = since + max_ms - now_ms();
     long waited = harness_wait_close(fd, left > 0 ? (int)left : 0);
-    long long now = harness_now_ms();
+    long long now = now_ms();
     ck_assert_msg(waited >= 0, "%s: still connected %ld ms later", what, max_ms);
     ck_assert_msg(now - since >= min_ms, "%s: disconnected after %lld ms, before %ld ms had passed",
                   what, now - since, min_ms);

@@ -18,7 +18,7 @@ int start_idle_server(struct subject *server, int idle_ms);
 void expect_echo(int fd, const char *line, const char *what);
 
 /* Expect fd to be closed by the server between min_ms and max_ms after
-   `since` (harness_now_ms()); returns when it closed. */
+   `since` (now_ms()); returns when it closed. */
 long long expect_closed(int fd, long long since, long min_ms, long max_ms, const char *what);
 
 #endif

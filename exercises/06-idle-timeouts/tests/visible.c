@@ -27,7 +27,7 @@ START_TEST(disconnects_a_silent_client)
     struct subject server;
     int port = start_idle_server(&server, IDLE_MS);
     int fd = harness_connect(&server, port, 2000);
-    long long connected = harness_now_ms();
+    long long connected = now_ms();
     char what[96];
     snprintf(what, sizeof what, "a client that says nothing, with --idle-ms %d", IDLE_MS);
     expect_closed(fd, connected, IDLE_MS - EARLY_MS, IDLE_MS + CLOSE_MS, what);
@@ -43,15 +43,15 @@ START_TEST(keeps_a_client_that_keeps_talking)
     struct subject server;
     int port = start_idle_server(&server, 600);
     int fd = harness_connect(&server, port, 2000);
-    long long start = harness_now_ms();
+    long long start = now_ms();
     int round = 0;
-    while (harness_now_ms() - start < 1000) {
+    while (now_ms() - start < 1000) {
         char line[32], what[64];
         snprintf(line, sizeof line, "tick %d\n", ++round);
         snprintf(what, sizeof what, "with --idle-ms 600, after %lld ms of talk",
-                 harness_now_ms() - start);
+                 now_ms() - start);
         expect_echo(fd, line, what);
-        harness_sleep_ms(100);
+        sleep_ms(100);
     }
     close(fd);
     subject_stop(&server);
@@ -64,8 +64,8 @@ START_TEST(counts_silence_from_the_last_message)
     struct subject server;
     int port = start_idle_server(&server, 2 * IDLE_MS);
     int fd = harness_connect(&server, port, 2000);
-    harness_sleep_ms(IDLE_MS + IDLE_MS / 2);
-    long long spoke = harness_now_ms();
+    sleep_ms(IDLE_MS + IDLE_MS / 2);
+    long long spoke = now_ms();
     expect_echo(fd, "still here\n", "with --idle-ms 400, 300 ms after connecting");
     expect_closed(fd, spoke, 2 * IDLE_MS - EARLY_MS, 2 * IDLE_MS + CLOSE_MS,
                   "with --idle-ms 400, silent after a line");
@@ -79,7 +79,7 @@ START_TEST(silent_client_does_not_stop_the_others)
     struct subject server;
     int port = start_idle_server(&server, IDLE_MS);
     int silent = harness_connect(&server, port, 2000);
-    long long connected = harness_now_ms();
+    long long connected = now_ms();
     int talker = harness_connect(&server, port, 2000);
     /* The talker keeps talking until the silent one is dropped. */
     long long closed = -1;
@@ -88,8 +88,8 @@ START_TEST(silent_client_does_not_stop_the_others)
         snprintf(line, sizeof line, "line %d\n", round);
         expect_echo(talker, line, "the talking client, while the other is silent");
         if (harness_wait_close(silent, 50) >= 0)
-            closed = harness_now_ms();
-        ck_assert_msg(closed >= 0 || harness_now_ms() - connected < IDLE_MS + CLOSE_MS,
+            closed = now_ms();
+        ck_assert_msg(closed >= 0 || now_ms() - connected < IDLE_MS + CLOSE_MS,
                       "the silent client was not disconnected within %d ms", IDLE_MS + CLOSE_MS);
     }
     expect_echo(talker, "after\n", "the talking client, after the silent one was dropped");

@@ -27,10 +27,10 @@
 # Environment (set by the make targets): BUILD, CC, KIT_CFLAGS.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
-# shellcheck source=exercises/common.sh
-. exercises/common.sh
+# shellcheck source=exercises/grader/common.sh
+. exercises/grader/common.sh
 
 student=0
 if [ "${1:-}" = --student ]; then
@@ -81,17 +81,10 @@ mkdir -p "$build/grade-work"
 work=$(mktemp -d "$build/grade-work/XXXXXX") || die "cannot create a work directory"
 chmod 711 "$work"
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/build/kit/lessons" "$work/build/kit/event1" "$work/build/kit/event2" \
-         "$work/scratch" "$work/results"
+mkdir -p "$work/scratch" "$work/results"
 chmod 700 "$work/scratch"
-for f in "${files[@]}"; do
-    cp -- "$submission/$f" "$work/build/$f"
-done
-cp lessons/*.h "$work/build/kit/lessons/"
-cp event1/event1.h "$work/build/kit/event1/"
-cp event2/event2.h "$work/build/kit/event2/"
-cp "$kit/event1-probe.o" "$kit/event2-probe.o" "$kit/libsupport.a" "$work/build/kit/"
-cp exercises/build-submission.sh "$work/build/build.sh"
+exercises/grader/prepare.sh "$kit" "$work/build" "${files[@]/#/$submission/}" ||
+    die "cannot lay out the submission in $work/build"
 
 # What the student's code must not see: the course (solutions, hidden
 # tests), every grade and work directory, the other submissions.

@@ -3,7 +3,8 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
-#include "util.h" /* tests/util.h: run_program(), read_file(), remove_tree() */
+#include "clock.h" /* now_ms(), sleep_ms() */
+#include "proc.h"  /* run_program(), read_file(), remove_tree() */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,20 +29,6 @@
 enum { OUTPUT_CAP = 256 * 1024, SCRATCH_MB = 32 };
 
 /* --- Small things -------------------------------------------------------------- */
-
-long long harness_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void harness_sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static const char *env_path(const char *name)
 {
@@ -136,7 +123,7 @@ TCase *harness_case(Suite *suite, const char *name, int seconds, bool hidden)
 
 /* --- Trusted helper programs (nm, the purity check) ------------------------------ */
 
-/* Run a trusted program (tests/util.c); what it printed, stdout then
+/* Run a trusted program (.ci/lib/proc.h); what it printed, stdout then
    stderr. */
 static char *capture(const char *const argv[], int timeout_ms, int *status)
 {
@@ -159,7 +146,7 @@ static char *program_path(const char *name)
 
 char *harness_purity(const char *style, const char *object)
 {
-    char *script = join(env_path("GRADE_COURSE"), "tests/check-purity.sh");
+    char *script = join(env_path("GRADE_COURSE"), ".ci/purity.sh");
     char *path = program_path(object);
     const char *argv[] = { script, style, path, NULL };
     int status;
@@ -355,10 +342,10 @@ void subject_start(struct subject *s, const char *program, const char *const arg
 
 bool subject_pump(struct subject *s, int ms)
 {
-    long long deadline = harness_now_ms() + ms;
+    long long deadline = now_ms() + ms;
     while (s->out_fd >= 0 || s->err_fd >= 0) {
         struct pollfd fds[2] = { { s->out_fd, POLLIN, 0 }, { s->err_fd, POLLIN, 0 } };
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         if (left < 0)
             left = 0;
         int ready = poll(fds, 2, (int)left);
@@ -430,9 +417,9 @@ static void read_status(const char *path, struct outcome *o, bool *found)
 void subject_finish(struct subject *s, int timeout_ms, struct outcome *o)
 {
     memset(o, 0, sizeof *o);
-    long long deadline = harness_now_ms() + timeout_ms;
-    while ((s->out_fd >= 0 || s->err_fd >= 0) && harness_now_ms() < deadline)
-        subject_pump(s, (int)(deadline - harness_now_ms()));
+    long long deadline = now_ms() + timeout_ms;
+    while ((s->out_fd >= 0 || s->err_fd >= 0) && now_ms() < deadline)
+        subject_pump(s, (int)(deadline - now_ms()));
     bool killed = false;
     if (s->out_fd >= 0 || s->err_fd >= 0 || timeout_ms == 0) {
         /* Not done in time: the sandbox and, with it, the whole run go. */
@@ -699,7 +686,7 @@ int harness_try_connect(int port)
 
 int harness_connect(struct subject *s, int port, int timeout_ms)
 {
-    long long deadline = harness_now_ms() + timeout_ms;
+    long long deadline = now_ms() + timeout_ms;
     for (;;) {
         int fd = harness_try_connect(port);
         if (fd >= 0)
@@ -712,7 +699,7 @@ int harness_connect(struct subject *s, int port, int timeout_ms)
                          outcome_describe(&o, why, sizeof why),
                          harness_excerpt(o.err, strlen(o.err), 160));
         }
-        if (harness_now_ms() >= deadline)
+        if (now_ms() >= deadline)
             ck_abort_msg("the server did not accept a connection on port %d within %d ms", port,
                          timeout_ms);
         subject_pump(s, 5); /* starting up: try again shortly */
@@ -742,9 +729,9 @@ char *harness_exchange(int fd, const void *data, size_t len, int timeout_ms, siz
     if (back == NULL)
         abort();
     size_t sent = 0, received = 0;
-    long long deadline = harness_now_ms() + timeout_ms;
+    long long deadline = now_ms() + timeout_ms;
     while (received < len) {
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         struct pollfd p = { fd, (short)(POLLIN | (sent < len ? POLLOUT : 0)), 0 };
         if (left <= 0 || poll(&p, 1, (int)left) <= 0)
             break;
@@ -792,9 +779,9 @@ char *harness_receive(int fd, const char *needle, int timeout_ms, size_t *len, b
     size_t n = 0;
     append(&buf, &n, "", 0);
     *eof = false;
-    long long deadline = harness_now_ms() + timeout_ms;
+    long long deadline = now_ms() + timeout_ms;
     while (needle == NULL || memmem(buf, n, needle, strlen(needle)) == NULL) {
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         struct pollfd p = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&p, 1, (int)left) == 0)
             break;
@@ -821,9 +808,9 @@ char *harness_receive_expecting(int fd, const char *expected, int timeout_ms, si
     size_t n = 0;
     append(&buf, &n, "", 0);
     *eof = false;
-    long long deadline = harness_now_ms() + timeout_ms;
+    long long deadline = now_ms() + timeout_ms;
     while (n < want && memcmp(buf, expected, n) == 0) {
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         struct pollfd p = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&p, 1, (int)left) == 0)
             break;
@@ -863,9 +850,9 @@ void assert_reply(int fd, const char *sent, const char *expected, int timeout_ms
 
 long harness_wait_close(int fd, int timeout_ms)
 {
-    long long start = harness_now_ms(), deadline = start + timeout_ms;
+    long long start = now_ms(), deadline = start + timeout_ms;
     for (;;) {
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         struct pollfd p = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&p, 1, (int)left) == 0)
             return -1;
@@ -874,7 +861,7 @@ long harness_wait_close(int fd, int timeout_ms)
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            return (long)(harness_now_ms() - start);
+            return (long)(now_ms() - start);
     }
 }
 
@@ -883,9 +870,9 @@ bool harness_quiet_for(int fd, int ms, char **got)
     char *buf = NULL;
     size_t n = 0;
     append(&buf, &n, "", 0);
-    long long deadline = harness_now_ms() + ms;
+    long long deadline = now_ms() + ms;
     for (;;) {
-        long long left = deadline - harness_now_ms();
+        long long left = deadline - now_ms();
         struct pollfd p = { fd, POLLIN, 0 };
         if (left <= 0 || poll(&p, 1, (int)left) == 0)
             break;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# check-purity.sh STYLE OBJECT... - refuse libevent calls from the other style.
+# purity.sh STYLE OBJECT... - refuse libevent calls from the other style.
 #
 # Each style kit lists the libevent functions its code may call
 # (event1/symbols.txt, event2/symbols.txt). For every object given, the
 # undefined symbols (nm -u) that libevent exports must be on STYLE's list.
-# STYLE "neutral" (the support code in lessons/*.c) may call none at all.
+# STYLE "neutral" (the support code in lessons/lib/*.c) may call none at all.
 # For event2 the object must also not have read a *_compat.h header (its .d
 # file, written by the compiler's -MD, lists every header it included).
 #
@@ -12,9 +12,9 @@
 # deprecation attribute, so event1 code builds without a single warning.
 set -euo pipefail
 
-die() { echo "check-purity: $*" >&2; exit 2; }
+die() { echo "purity: $*" >&2; exit 2; }
 
-[ $# -ge 2 ] || die "usage: check-purity.sh event1|event2|neutral OBJECT..."
+[ $# -ge 2 ] || die "usage: .ci/purity.sh event1|event2|neutral OBJECT..."
 style=$1; shift
 case $style in event1|event2|neutral) ;; *) die "unknown style '$style' (event1, event2 or neutral)";; esac
 

@@ -14,10 +14,10 @@
 # $BUILD/exercises-state/, which git ignores; `make clean` forgets it.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
-# shellcheck source=exercises/common.sh
-. exercises/common.sh
+# shellcheck source=exercises/grader/common.sh
+. exercises/grader/common.sh
 
 hint_files() { ls "$1"/hints/[0-9]*.md 2>/dev/null | sort -t/ -k3 -n; }
 
@@ -61,7 +61,7 @@ test_work() {
     local dir
     dir=$(resolve_exercise "$1") || exit 2
     ensure_work "$dir"
-    exec exercises/grade.sh --student "$dir" "$dir/work" "$BUILD/exercises-state/${dir#exercises/}/last-run"
+    exec exercises/grader/grade.sh --student "$dir" "$dir/work" "$BUILD/exercises-state/${dir#exercises/}/last-run"
 }
 
 hint() {

@@ -14,20 +14,21 @@ fi
 die() { echo "error: $*" >&2; exit 2; }
 warn() { echo "warning: $*" >&2; }
 
-# shellcheck source=lessons/numbered.sh
-. lessons/numbered.sh
+# The course's index: which exercises there are, and their titles.
+# shellcheck source=.ci/index.sh
+. .ci/index.sh
 
-exercise_dirs() { numbered_dirs exercises; }
+exercise_dirs() { index_dirs exercises; }
 
 # "# Exercise 03: Fix the broken TCP client" -> that line without "# ".
-exercise_title() { numbered_title "$1"; }
+exercise_title() { index_title "$1"; }
 
-list_exercises() { numbered_list exercises exercise; }
+list_exercises() { index_list exercises; }
 
 # Print the directory of exercise $1 ("3", "03", "03-fix-tcp-client",
 # "exercises/03-fix-tcp-client"), or fail listing the exercises.
 resolve_exercise() {
-    numbered_find exercises "$1" && return 0
+    index_find exercises "$1" && return 0
     {
         if [ -z "$1" ]; then
             echo "error: no exercise given (a number: make exercise-3, make grade EXERCISE=3). The exercises are:"

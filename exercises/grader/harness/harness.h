@@ -5,7 +5,7 @@
  * The graded tests are Check suites written by the instructor
  * (the .c files of exercises/NN-slug/tests/), linked with this harness into one runner
  * per exercise. They are never linked with the student's code: the
- * student's programs are built beforehand (exercises/build-submission.sh,
+ * student's programs are built beforehand (exercises/grader/build-submission.sh,
  * itself sandboxed), and every run of one happens through build/bin/sandbox
  * in a fresh scratch directory. A test's verdict is Check's: what the test
  * observed (the program's output, its exit, bytes on a socket), never
@@ -20,7 +20,7 @@
  *   GRADE_SCRATCH   where per-run scratch directories go
  *   GRADE_SANDBOX   the sandbox program
  *   GRADE_EXERCISE  the exercise directory (tests/ holds expected output)
- *   GRADE_COURSE    the top of the course tree (tests/check-purity.sh)
+ *   GRADE_COURSE    the top of the course tree (.ci/purity.sh)
  */
 #ifndef EXERCISES_HARNESS_H
 #define EXERCISES_HARNESS_H
@@ -147,7 +147,7 @@ void assert_same_trace(const char *want, const char *got, const char *what);
    first fields joined by spaces: "alarm reply retry". Caller frees. */
 char *harness_subjects_of_step(const char *text, const char *step);
 
-/* Run tests/check-purity.sh STYLE on the student's object OBJECT (e.g.
+/* Run .ci/purity.sh STYLE on the student's object OBJECT (e.g.
    "event2.o"); returns its complaints, one per line, with the scratch
    paths cut off ("" if the object is pure). Caller frees. */
 char *harness_purity(const char *style, const char *object);
@@ -223,10 +223,8 @@ long harness_wait_close(int fd, int timeout_ms);
 /* Nothing arrives within ms milliseconds (and the connection stays open)? */
 bool harness_quiet_for(int fd, int ms, char **got);
 
-/* Milliseconds on a monotonic clock. */
-long long harness_now_ms(void);
-
-/* Sleep ms milliseconds. */
-void harness_sleep_ms(int ms);
+/* Milliseconds on a monotonic clock, and sleeping: now_ms() and
+   sleep_ms() from lessons/lib/clock.h. */
+#include "clock.h"
 
 #endif

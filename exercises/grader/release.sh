@@ -12,10 +12,10 @@
 # (build/, .git/, a directory of submissions).
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
-# shellcheck source=exercises/common.sh
-. exercises/common.sh
+# shellcheck source=exercises/grader/common.sh
+. exercises/grader/common.sh
 
 dest=${1:-}
 [ -n "$dest" ] || die "no destination: make release DEST=DIR"

@@ -10,10 +10,10 @@
 # kind of test).
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
-# shellcheck source=exercises/common.sh
-. exercises/common.sh
+# shellcheck source=exercises/grader/common.sh
+. exercises/grader/common.sh
 
 exercise=${1:-4}
 dir=$(resolve_exercise "$exercise") || exit 2
@@ -30,7 +30,7 @@ for i in $(seq -w 1 "$copies"); do
 done
 echo "grade-bench: $copies copies of $submission, exercise $(basename "$dir"), 2 at a time"
 start=$(date +%s.%N)
-JOBS=2 exercises/grade-all.sh "$dir" "$bench/submissions" "$bench/grades" > "$bench/grade-all.log" 2>&1
+JOBS=2 exercises/grader/grade-all.sh "$dir" "$bench/submissions" "$bench/grades" > "$bench/grade-all.log" 2>&1
 status=$?
 end=$(date +%s.%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')

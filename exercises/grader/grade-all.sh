@@ -16,10 +16,10 @@
 # finishes.
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$here" || exit 2
-# shellcheck source=exercises/common.sh
-. exercises/common.sh
+# shellcheck source=exercises/grader/common.sh
+. exercises/grader/common.sh
 
 [ $# -ge 2 ] && [ $# -le 3 ] || die "usage: make grade-all EXERCISE=N SUBMISSIONS=DIR [OUT=DIR]"
 dir=$(resolve_exercise "$1") || exit 2
@@ -60,7 +60,7 @@ echo 0 > "$counter"
 grade_one() {
     local student=$1 dest="$out/$1" status score n
     mkdir -p "$dest"
-    exercises/grade.sh "$dir" "$submissions/$student" "$dest" > "$dest/grade.log" 2>&1
+    exercises/grader/grade.sh "$dir" "$submissions/$student" "$dest" > "$dest/grade.log" 2>&1
     status=$?
     if [ $status -eq 0 ] && [ -r "$dest/results.json" ]; then
         score=$(sed -n 's/^SCORE: //p' "$dest/grade.log" | tail -n 1)
