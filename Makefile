@@ -60,7 +60,7 @@ LESSON_DIRS := $(shell $(INDEX) dirs lessons)
 LESSON_SRCS := $(foreach d,$(LESSON_DIRS),$(wildcard $(d)/event1*.c $(d)/event2*.c))
 
 # lessons/02-event-lifecycle/event1.c -> build/bin/02-event1
-#  lessons/09-tcp-server/event2-server.c -> build/bin/09-event2-server
+#  lessons/10-tcp-server/event2-server.c -> build/bin/10-event2-server
 lesson_number = $(firstword $(subst -, ,$(notdir $(patsubst %/,%,$(dir $(1))))))
 program_of = $(BIN)/$(call lesson_number,$(1))-$(basename $(notdir $(1)))
 style_of = $(if $(filter event1%,$(notdir $(1))),event1,event2)

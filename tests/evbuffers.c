@@ -1,5 +1,5 @@
 /*
- * evbuffers.c - the evbuffers suite: what lesson 12 says about evbuffers,
+ * evbuffers.c - the evbuffers suite: what lesson 13 says about evbuffers,
  * against the real libevent (2.1.12 on Debian 12): EVBUFFER_DATA and
  * EVBUFFER_LENGTH, the end-of-line styles of evbuffer_readln() and
  * evbuffer_readline(), and evbuffer callbacks, on their own and on a

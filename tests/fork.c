@@ -1,6 +1,6 @@
 /*
  * fork.c - the fork suite: what happens to an event_base across fork(),
- * with and without event_reinit() (lesson 11), against the real libevent
+ * with and without event_reinit() (lesson 12), against the real libevent
  * (2.1.12 on Debian 12, epoll backend). Lessons cite these tests as
  * `fork/<test name>`.
  *
@@ -150,7 +150,7 @@ static int child_dispatches(struct setup *s)
     return reads == 1 ? 0 : 2;
 }
 
-/* Lesson 11, round 1: a non-persistent event that fires in the child is
+/* Lesson 12, round 1: a non-persistent event that fires in the child is
    deleted there, and with epoll the delete reaches the kernel object the
    parent shares: the parent's reader, still added as far as libevent
    knows, never runs although its socket is readable. */
@@ -244,7 +244,7 @@ static int child_reinits_and_dispatches(struct setup *s)
     return 0;
 }
 
-/* Lesson 11, round 2. */
+/* Lesson 12, round 2. */
 START_TEST(reinit_in_child_keeps_events_added_before_fork)
 {
     struct setup s;

@@ -11,7 +11,7 @@ course=${BUILD:-build}/bin/course
 [ -x "$course" ] || { echo "memcheck: $course is missing: run make memcheck" >&2; exit 2; }
 
 # valgrind as for every program, plus --log-file=PREFIX.%p.log: one log per
-# process, since valgrind follows fork() (lesson 11's children must be as
+# process, since valgrind follows fork() (lesson 12's children must be as
 # clean as their parents).
 # shellcheck disable=SC2054 # the commas are inside option values
 valgrind_options=(--quiet --error-exitcode=99 --leak-check=full

@@ -155,7 +155,7 @@ for program in "$@"; do
     name=$(basename "$program")          # 02-event1
     number=${name%%-*}
     style=${name#*-}; style=${style%%-*} # event1
-    role=${name#"$number-$style"}; role=${role#-} # 09-event1-server: server
+    role=${name#"$number-$style"}; role=${role#-} # 10-event1-server: server
     total=$((total + 1))
     case $role in
         "") memcheck_alone "$program" "$name" "$number" "$style" ;;

@@ -1,5 +1,5 @@
 /*
- * network.c - the network suite: what lessons 09 (TCP server) and 10 (TCP
+ * network.c - the network suite: what lessons 10 (TCP server) and 11 (TCP
  * client, the note's programs corrected) claim, checked two ways:
  *   - libevent's own behaviour, in this process: the order of a
  *     listener's accepts, what a connect looks like in each style, when
@@ -26,7 +26,7 @@
 #include "suites.h"
 #include "util.h"
 
-#include <event.h> /* evbuffer_readline(), the 1.x call lesson 10 mentions */
+#include <event.h> /* evbuffer_readline(), the 1.x call lesson 11 mentions */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -50,20 +50,20 @@
 
 enum { STOP_TIMEOUT_MS = 10000, RUN_TIMEOUT_MS = 60000, SETTLE_MS = 10000 };
 
-/* The servers of lessons 09 and 10, as processes. */
+/* The servers of lessons 10 and 11, as processes. */
 static const struct {
     const char *program;
     enum load_reply reply;
 } servers[] = {
-    { "09-event1-server", LOAD_ECHO },
-    { "09-event2-server", LOAD_ECHO },
-    { "10-event1-server", LOAD_ACK },
-    { "10-event2-server", LOAD_ACK },
+    { "10-event1-server", LOAD_ECHO },
+    { "10-event2-server", LOAD_ECHO },
+    { "11-event1-server", LOAD_ACK },
+    { "11-event2-server", LOAD_ACK },
 };
 enum { SERVERS = sizeof servers / sizeof servers[0] };
 
-static const char *const clients[] = { "09-event1-client", "09-event2-client",
-                                       "10-event1-client", "10-event2-client" };
+static const char *const clients[] = { "10-event1-client", "10-event2-client",
+                                       "11-event1-client", "11-event2-client" };
 enum { CLIENTS = sizeof clients / sizeof clients[0] };
 
 /* --- Recording ----------------------------------------------------------------- */
@@ -177,7 +177,7 @@ static char *read_to_eof(int fd, int timeout_ms, size_t *n, bool *reset)
 }
 
 /* ======================================================================================
- * Lesson 09: accepting connections
+ * Lesson 10: accepting connections
  * ====================================================================================== */
 
 enum { WAITING = 5 };
@@ -517,7 +517,7 @@ START_TEST(reset_peer_raises_sigpipe_on_the_second_write)
 END_TEST
 
 /* ======================================================================================
- * Lesson 10: connecting
+ * Lesson 11: connecting
  * ====================================================================================== */
 
 static void on_connect_writable(evutil_socket_t fd, short what, void *arg)

@@ -4,8 +4,8 @@
  * poll()), on 127.0.0.1 only, with data from a seeded PRNG so that every
  * run sends the same bytes.
  *
- * Two kinds of server are driven: an echo (lesson 09: every byte comes
- * back) and the note's line server (lesson 10: "hello...ack.\n" for every
+ * Two kinds of server are driven: an echo (lesson 10: every byte comes
+ * back) and the note's line server (lesson 11: "hello...ack.\n" for every
  * complete line, a line of more than 4096 bytes ends the connection).
  */
 #ifndef TESTS_NETWORK_LOAD_H

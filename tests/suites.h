@@ -10,9 +10,9 @@ Suite *lessons_suite(void);   /* tests/lessons.c: every lesson's trace */
 Suite *semantics_suite(void); /* tests/semantics.c: libevent's ordering rules */
 Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
 Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 07-08 */
-Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 11 */
-Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 12 */
-Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 09-10 */
+Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 12 */
+Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
+Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
 Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */
 /* One line per suite file, in the order of the table in tests/main.c. */
 

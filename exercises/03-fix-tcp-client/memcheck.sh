@@ -1,12 +1,12 @@
 # memcheck.sh - how `make memcheck` runs this exercise's solution
 # (sourced by tests/memcheck-solutions.sh): against a server of the kind
-# its tests use, lesson 10's event2 server, which answers each line with
+# its tests use, lesson 11's event2 server, which answers each line with
 # "hello...ack." and closes the connection when it is stopped. The client
 # must print the four lines of the README and end when the server is
 # stopped; then, run again with nobody listening, say why on stderr and
 # exit 1.
 # shellcheck shell=bash disable=SC2034,SC2016 # memcheck_use is read by the script that sources this; $PORT is the command's
-memcheck_use="against 10-event2-server, stopped by pid; then with nobody listening"
+memcheck_use="against 11-event2-server, stopped by pid; then with nobody listening"
 
 memcheck_run() { # program
     local program=$1 status port rc
@@ -22,12 +22,12 @@ memcheck_run() { # program
             sleep 0.05
         done
         kill -TERM "$SERVER_PID"
-        wait $client' "${BUILD:-build}/bin/10-event2-server"
+        wait $client' "${BUILD:-build}/bin/11-event2-server"
     status=$?
     [ -s "$why" ] && return "$status"
     if ! printf '%s\n' 'client   connected' 'client   sent       bytes=6' \
             'client   reply      text=hello...ack.' 'client   closed     reason=eof' | cmp -s - "$program.out"; then
-        echo "its trace against 10-event2-server ($program.out) is not the four lines of the README" > "$why"
+        echo "its trace against 11-event2-server ($program.out) is not the four lines of the README" > "$why"
         return "$status"
     fi
     # Nobody listens on that port now.

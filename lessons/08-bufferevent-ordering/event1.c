@@ -310,7 +310,7 @@ static void connection_life(void)
     /* doc: end */
 
     /* accept() by hand, blocking: it returns once the connection is
-       complete. Lesson 09 accepts from the loop instead. */
+       complete. Lesson 10 accepts from the loop instead. */
     server_fd = accept(listener, NULL, NULL);
     if (server_fd < 0)
         die_errno("accept");

@@ -1,5 +1,5 @@
 /*
- * net.h - what the servers and clients of lessons 09 and 10 share in both
+ * net.h - what the servers and clients of lessons 10 and 11 share in both
  * styles: their command line, the "listening on" line a server prints
  * first, a connect() by hand and the message when one fails, holding
  * SIGINT and SIGTERM until a server can handle them, and turning SIGPIPE

@@ -1,5 +1,5 @@
 /*
- * Lesson 12, event1 style: evbuffer.
+ * Lesson 13, event1 style: evbuffer.
  *
  * What it shows: an evbuffer is a queue of bytes kept in chunks.
  *   1. evbuffer_add_printf(), evbuffer_add_buffer() (which moves bytes
@@ -13,8 +13,8 @@
  *   4. evbuffer_setcb() on a bufferevent's output buffer: it replaces every
  *      callback there, the bufferevent's own too, and what
  *      bufferevent_write() puts in the buffer afterwards is never sent.
- * Run it:   make lesson-12          (both styles side by side)
- *           build/bin/12-event1     (this program alone)
+ * Run it:   make lesson-13          (both styles side by side)
+ *           build/bin/13-event1     (this program alone)
  * Look for: the blank line that readline does not return; the lone CR that
  *   only readline takes as a line end; "peer read 0 bytes" at the end, where
  *   event2 reads 4.

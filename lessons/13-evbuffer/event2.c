@@ -1,5 +1,5 @@
 /*
- * Lesson 12, event2 style: evbuffer.
+ * Lesson 13, event2 style: evbuffer.
  *
  * What it shows: an evbuffer is a queue of bytes kept in chunks.
  *   1. evbuffer_add_printf(), evbuffer_add_buffer() (which moves bytes
@@ -12,8 +12,8 @@
  *   4. evbuffer_add_cb() on a bufferevent's output buffer: the bufferevent
  *      keeps its own callback, so what bufferevent_write() puts there is
  *      sent. (The event1 variant's evbuffer_setcb() removes it.)
- * Run it:   make lesson-12          (both styles side by side)
- *           build/bin/12-event2     (this program alone)
+ * Run it:   make lesson-13          (both styles side by side)
+ *           build/bin/13-event2     (this program alone)
  * Look for: the blank line that ANY does not return; the lone CR that only
  *   ANY takes as a line end; "peer read 4 bytes" at the end, where event1
  *   reads 0.

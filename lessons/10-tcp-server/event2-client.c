@@ -1,21 +1,21 @@
 /*
- * Lesson 09, event1 style: a client for the echo server.
+ * Lesson 10, event2 style: a client for the echo server.
  *
  * What it shows: two connections open at once, "alice" and "bob", each a
- *   bufferevent on a socket connected by hand (lesson 10 connects the
+ *   bufferevent on a socket connected by hand (lesson 11 connects the
  *   libevent way). They take turns, from a script: each message waits for
  *   its whole echo before the next goes out, however the bytes come back,
  *   and each connection hangs up by shutting down its writing half and
  *   waiting for the server's EOF. So both programs' traces are the same on
  *   every run.
- * Run it:   make lesson-9          (starts the server, runs this against it)
- *           build/bin/09-event1-client --port PORT   (PORT: what the server
+ * Run it:   make lesson-10          (starts the server, runs this against it)
+ *           build/bin/10-event2-client --port PORT   (PORT: what the server
  *           printed)
  * Look for: "alice echoed bytes=256 same=yes": every byte value, NUL
  *   included, came back as sent. "alice event-cb what=READING|EOF" after
  *   "alice shutdown": the server finished the echo, then closed.
  */
-#include "event1.h"
+#include "event2.h"
 #include "net.h"
 
 #include <stdbool.h>
@@ -23,11 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 struct connection {
     const char *name;
-    int fd; /* bufferevent_new() never closes it: we do */
+    int fd; /* for shutdown() */
     struct bufferevent *bev;
     const unsigned char *expected; /* the echo awaited: what was sent */
     size_t expected_length, received;
@@ -91,8 +90,8 @@ static void on_read(struct bufferevent *bev, void *arg)
             fprintf(stderr, "%s: %zu bytes more than was sent came back\n", c->name,
                     c->received + n - c->expected_length);
             failed = true;
-            if (event_loopbreak() != 0)
-                die("event_loopbreak");
+            if (event_base_loopbreak(bufferevent_get_base(bev)) != 0)
+                die("event_base_loopbreak");
             return;
         }
         if (memcmp(chunk, c->expected + c->received, n) != 0)
@@ -113,12 +112,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     char flags[64];
 
     trace(c->name, "event-cb", "what=%s", trace_bev_flags(what, flags, sizeof flags));
-    if (!(what & EVBUFFER_EOF) || c->received != c->expected_length) {
+    if (!(what & BEV_EVENT_EOF) || c->received != c->expected_length) {
         fprintf(stderr, "%s: the connection ended early\n", c->name);
         failed = true;
     }
-    bufferevent_free(bev);
-    close(c->fd); /* 1.x bufferevents had no close-on-free */
+    bufferevent_free(bev); /* BEV_OPT_CLOSE_ON_FREE: closes the socket */
     c->bev = NULL;
     trace(c->name, "freed", NULL);
     run_next_step();
@@ -128,14 +126,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void open_connection(struct connection *c, struct event_base *base,
                             const struct sockaddr_in *server)
 {
-    c->fd = net_connect(server); /* a blocking connect(): lesson 10 does better */
+    c->fd = net_connect(server); /* a blocking connect(): lesson 11 does better */
     if (evutil_make_socket_nonblocking(c->fd) != 0)
         die("evutil_make_socket_nonblocking");
-    c->bev = bufferevent_new(c->fd, on_read, NULL, on_event, c);
+    c->bev = bufferevent_socket_new(base, c->fd, BEV_OPT_CLOSE_ON_FREE);
     if (c->bev == NULL)
-        die("bufferevent_new");
-    if (bufferevent_base_set(base, c->bev) != 0)
-        die("bufferevent_base_set");
+        die("bufferevent_socket_new");
+    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     if (bufferevent_enable(c->bev, EV_READ) != 0) /* off by default */
         die("bufferevent_enable");
     trace(c->name, "connected", NULL);
@@ -150,23 +147,22 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof every_byte; i++)
         every_byte[i] = (unsigned char)i;
 
-    struct event_base *base = event_init();
+    struct event_base *base = event_base_new();
     if (base == NULL)
-        die("event_init");
-    trace_style("bufferevent_new() and bufferevent_base_set() on a socket connected by hand");
+        die("event_base_new");
+    trace_style("bufferevent_socket_new() on a socket connected by hand");
     open_connection(&alice, base, &options.address);
     open_connection(&bob, base, &options.address);
 
     run_next_step();
     trace("loop", "dispatch", NULL);
-    int result = event_dispatch();
+    int result = event_base_dispatch(base);
     trace("loop", "returned", "result=%d", result);
 
     struct connection *both[] = { &alice, &bob };
     for (size_t i = 0; i < 2; i++)
         if (both[i]->bev != NULL) { /* only after a failure */
             bufferevent_free(both[i]->bev);
-            close(both[i]->fd);
             failed = true;
         }
     event_base_free(base);

@@ -1,5 +1,5 @@
 /*
- * Lesson 10, event1 style: a TCP client, the original note's, corrected.
+ * Lesson 11, event1 style: a TCP client, the original note's, corrected.
  *
  * What it shows: 1.x had no bufferevent_socket_connect(). The client makes
  *   a non-blocking socket and calls connect(), which returns at once
@@ -9,8 +9,8 @@
  *   requests in one write, reads the two replies line by line, hangs up
  *   (half-close) and waits for the server's EOF. The note's bugs are fixed
  *   and marked "Fixed:"; the README lists them all.
- * Run it:   make lesson-10         (starts the server, runs this against it)
- *           build/bin/10-event1-client --port PORT   (PORT: what the server
+ * Run it:   make lesson-11         (starts the server, runs this against it)
+ *           build/bin/11-event1-client --port PORT   (PORT: what the server
  *           printed)
  * Look for: the order: connected, sent, write-cb (the request has left:
  *   the note's "already send data."), the replies, EOF. Two "reply" lines:

@@ -1,5 +1,5 @@
 /*
- * Lesson 10, event2 style: the original note's TCP server, corrected.
+ * Lesson 11, event2 style: the original note's TCP server, corrected.
  *
  * What it shows: the note's server (evconnlistener_new_bind(), a
  *   bufferevent per client, "hello...ack." for each request) with its bugs
@@ -7,10 +7,10 @@
  *   request is a line: however the bytes arrive, in pieces or several
  *   lines in one read, each complete line gets one "hello...ack.\n" and no
  *   NUL. The note's loop never ended; here SIGINT or SIGTERM ends it and
- *   everything is freed. Like lesson 09's echo server, it survives clients
+ *   everything is freed. Like lesson 10's echo server, it survives clients
  *   that vanish and stops reading a client that does not read its replies.
- * Run it:   make lesson-10         (server and client, both styles)
- *           build/bin/10-event2-server --port 5555, and in another terminal
+ * Run it:   make lesson-11         (server and client, both styles)
+ *           build/bin/11-event2-server --port 5555, and in another terminal
  *           nc 127.0.0.1 5555 (type lines; Ctrl-D hangs up)
  * Look for: "client closed id=1 reason=eof requests=2": the client sent
  *   two lines in one write, and got two replies.
@@ -27,7 +27,7 @@
 #define ACK "hello...ack.\n"
 
 /* MAX_LINE: a longer request ends the connection (our memory is not the
-   client's to fill). Backpressure as in lesson 09. */
+   client's to fill). Backpressure as in lesson 10. */
 enum { BACKLOG = 128, MAX_LINE = 4096, OUTPUT_HIGH = 64 * 1024, OUTPUT_LOW = 16 * 1024 };
 
 struct client {

@@ -1,5 +1,5 @@
 /*
- * Lesson 09, event2 style: a TCP echo server for many clients at once.
+ * Lesson 10, event2 style: a TCP echo server for many clients at once.
  *
  * What it shows: evconnlistener_new_bind() makes the listening socket
  *   (socket, bind to 127.0.0.1, listen) and accept()s for us, calling back
@@ -8,8 +8,8 @@
  *   whose echo piles up (it sends but does not read) is not read from until
  *   its output has drained: backpressure. SIGINT or SIGTERM leaves the loop;
  *   then every client, the listener and the base are freed.
- * Run it:   make lesson-9          (server and client, both styles)
- *           build/bin/09-event2-server --port 5555, and in another terminal
+ * Run it:   make lesson-10          (server and client, both styles)
+ *           build/bin/10-event2-server --port 5555, and in another terminal
  *           nc 127.0.0.1 5555 (type; Ctrl-D hangs up; Ctrl-C stops the server)
  * Look for: "listener accepted client=2 open=2": two clients at once,
  *   accepted in the order they connected. "client closed id=1 reason=eof":

@@ -1,20 +1,20 @@
 /*
- * Lesson 09, event1 style: a TCP echo server for many clients at once.
+ * Lesson 11, event1 style: the original note's TCP server, corrected.
  *
- * What it shows: the listening socket is made by hand (socket, bind to
- *   127.0.0.1, listen), and a persistent EV_READ event on it says when
- *   connections wait: its callback accept()s them. Each client gets a
- *   bufferevent_new() that echoes every byte it reads, in one thread, for
- *   any number of clients. A client whose echo piles up (it sends but does
- *   not read) is not read from until its output has drained: backpressure.
- *   SIGINT or SIGTERM leaves the loop; then every client, the listening
- *   socket and the base are freed.
- * Run it:   make lesson-9          (server and client, both styles)
- *           build/bin/09-event1-server --port 5555, and in another terminal
- *           nc 127.0.0.1 5555 (type; Ctrl-D hangs up; Ctrl-C stops the server)
- * Look for: "listener accepted client=2 open=2": two clients at once,
- *   accepted in the order they connected. "client closed id=1 reason=eof":
- *   the client hung up, and the server finished the echo before closing.
+ * What it shows: the note's server, in 1.x style (a listening socket made
+ *   by hand, accept() in its EV_READ|EV_PERSIST callback, bufferevent_new()
+ *   per client, "hello...ack." for each request) with its bugs fixed; each
+ *   fix is marked "Fixed:" and the README lists them all. A
+ *   request is a line: however the bytes arrive, in pieces or several
+ *   lines in one read, each complete line gets one "hello...ack.\n" and no
+ *   NUL. The note's loop never ended; here SIGINT or SIGTERM ends it and
+ *   everything is freed. Like lesson 10's echo server, it survives clients
+ *   that vanish and stops reading a client that does not read its replies.
+ * Run it:   make lesson-11         (server and client, both styles)
+ *           build/bin/11-event1-server --port 5555, and in another terminal
+ *           nc 127.0.0.1 5555 (type lines; Ctrl-D hangs up)
+ * Look for: "client closed id=1 reason=eof requests=2": the client sent
+ *   two lines in one write, and got two replies.
  */
 #include "event1.h"
 #include "net.h"
@@ -28,22 +28,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Backpressure: stop reading a client whose output holds more than
-   OUTPUT_HIGH bytes, read again once it is down to OUTPUT_LOW. */
-enum { BACKLOG = 128, OUTPUT_HIGH = 64 * 1024, OUTPUT_LOW = 16 * 1024 };
+#define ACK "hello...ack.\n"
+
+/* MAX_LINE: a longer request ends the connection (our memory is not the
+   client's to fill). Backpressure as in lesson 10. */
+enum { BACKLOG = 128, MAX_LINE = 4096, OUTPUT_HIGH = 64 * 1024, OUTPUT_LOW = 16 * 1024 };
 
 struct client {
     struct bufferevent *bev;
-    int fd;        /* bufferevent_new() never closes it: we do */
-    int id;        /* 1, 2, ... in the order the clients were accepted */
-    size_t echoed; /* bytes read and queued to go back */
-    bool paused;   /* not reading: the output is over OUTPUT_HIGH */
-    bool hung_up;  /* EOF seen: close once the output has drained */
+    int fd; /* bufferevent_new() never closes it: we do */
+    int id;
+    int requests;        /* complete lines answered */
+    bool paused;         /* not reading: the output is over OUTPUT_HIGH */
+    const char *closing; /* why, once we stop reading: close when drained */
     struct client *prev, *next;
 };
 
 static struct event_base *base;
-static struct client *clients; /* every open connection, freed at the end */
+static struct client *clients; /* Fixed: connected clients are freed at the end */
 static int accepted, open_clients;
 
 static size_t output_length(struct bufferevent *bev)
@@ -51,11 +53,10 @@ static size_t output_length(struct bufferevent *bev)
     return EVBUFFER_LENGTH(EVBUFFER_OUTPUT(bev));
 }
 
-/* doc: close */
 static void close_client(struct client *c, const char *reason)
 {
     open_clients--;
-    trace("client", "closed", "id=%d reason=%s echoed=%zu open=%d", c->id, reason, c->echoed,
+    trace("client", "closed", "id=%d reason=%s requests=%d open=%d", c->id, reason, c->requests,
           open_clients);
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -67,32 +68,52 @@ static void close_client(struct client *c, const char *reason)
     close(c->fd); /* 1.x bufferevents had no close-on-free */
     free(c);
 }
-/* doc: end */
 
-/* A libevent call on one connection failed: that connection goes, the
-   server stays. */
+/* Stop reading; close once the replies already queued have gone out.
+   Fixed: the note freed the bufferevent at EOF at once, losing them. */
+static void finish_client(struct client *c, const char *reason)
+{
+    c->closing = reason;
+    if (bufferevent_disable(c->bev, EV_READ) != 0 || output_length(c->bev) == 0)
+        close_client(c, reason);
+}
+
 static void drop_client(struct client *c, const char *call)
 {
     fprintf(stderr, "%s failed for client %d; closing it\n", call, c->id);
     close_client(c, "error");
 }
 
-/* doc: echo */
-static void on_read(struct bufferevent *bev, void *arg)
+/* doc: read */
+static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     struct evbuffer *input = EVBUFFER_INPUT(bev);
+    char *line;
+    size_t length;
 
-    /* Move every byte read to the output, whatever the bytes are: no
-       copy, no string functions, so NULs and binary data go back as is. */
-    c->echoed += EVBUFFER_LENGTH(input);
-    if (bufferevent_write_buffer(bev, input) != 0) {
-        drop_client(c, "bufferevent_write_buffer");
+    /* Fixed: the note read once, 128 bytes at most, into an undeclared
+       buffer, and answered once per callback. TCP delivers bytes, not
+       messages: one callback may hold half a request or several. Answer
+       each complete line; a partial one waits in the input for the rest. */
+    while ((line = evbuffer_readln(input, &length, EVBUFFER_EOL_LF)) != NULL) {
+        free(line); /* a real server would look at it */
+        if (length > MAX_LINE) {
+            finish_client(c, "too-long");
+            return;
+        }
+        c->requests++;
+        /* Fixed: strlen(sndData) + 1 sent the terminating NUL too. */
+        if (bufferevent_write(bev, ACK, strlen(ACK)) != 0) {
+            drop_client(c, "bufferevent_write");
+            return;
+        }
+    }
+    if (EVBUFFER_LENGTH(input) > MAX_LINE) {
+        finish_client(c, "too-long");
         return;
     }
-    /* The client sends faster than it reads: stop reading it, or its
-       echo would grow in our memory without bound. */
-    if (output_length(bev) > OUTPUT_HIGH) {
+    if (output_length(bev) > OUTPUT_HIGH) { /* backpressure */
         if (bufferevent_disable(bev, EV_READ) != 0) {
             drop_client(c, "bufferevent_disable");
             return;
@@ -100,15 +121,17 @@ static void on_read(struct bufferevent *bev, void *arg)
         c->paused = true;
     }
 }
+/* doc: end */
 
-/* Runs after a write that leaves at most OUTPUT_LOW bytes in the output
-   (the write low watermark, set in on_accept). */
-static void on_write(struct bufferevent *bev, void *arg)
+/* The note's write callback only printed "already send data."; this one
+   runs once the output is down to OUTPUT_LOW and does the flow control. */
+static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
 
-    if (c->hung_up && output_length(bev) == 0) {
-        close_client(c, "eof");
+    if (c->closing != NULL) {
+        if (output_length(bev) == 0)
+            close_client(c, c->closing);
     } else if (c->paused) {
         if (bufferevent_enable(bev, EV_READ) != 0) {
             drop_client(c, "bufferevent_enable");
@@ -117,35 +140,26 @@ static void on_write(struct bufferevent *bev, void *arg)
         c->paused = false;
     }
 }
-/* doc: end */
 
 /* doc: event */
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
+    (void)bev;
 
-    if (what & EVBUFFER_EOF) {
-        /* The client sends no more; libevent has stopped reading. It may
-           still read (a half-close), so finish the echo before closing. */
-        c->hung_up = true;
-        if (output_length(bev) == 0)
-            close_client(c, "eof");
-    } else if (what & EVBUFFER_ERROR) {
-        /* Reset by the client, or gone while we wrote (EPIPE: SIGPIPE is
-           ignored, so this is all it costs). */
+    if (what & EVBUFFER_EOF)
+        finish_client(c, "eof");
+    else if (what & EVBUFFER_ERROR)
         close_client(c, "error");
-    }
 }
 /* doc: end */
 
-/* doc: accept */
-static void on_accept(int listen_fd, short what, void *arg)
+/* doc: listener */
+static void listener_cb(int listen_fd, short what, void *arg)
 {
     (void)what;
     (void)arg;
-    /* Several connections may be waiting: take them all, until accept()
-       says there are no more (the listening socket is non-blocking). */
-    for (;;) {
+    for (;;) { /* every connection waiting, until accept() says no more */
         int fd = accept(listen_fd, NULL, NULL);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -163,7 +177,9 @@ static void on_accept(int listen_fd, short what, void *arg)
         }
         c->fd = fd;
         c->id = ++accepted;
-        c->bev = bufferevent_new(fd, on_read, on_write, on_event, c);
+        /* Fixed: the callbacks are read_cb, write_cb, event_cb, and the
+           results are checked. */
+        c->bev = bufferevent_new(fd, read_cb, write_cb, event_cb, c);
         if (c->bev == NULL || bufferevent_base_set(base, c->bev) != 0) {
             fprintf(stderr, "bufferevent_new failed: refusing client %d\n", c->id);
             if (c->bev != NULL)
@@ -180,13 +196,12 @@ static void on_accept(int listen_fd, short what, void *arg)
         trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
 
         bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
-        if (bufferevent_enable(c->bev, EV_READ) != 0) /* writing is on already */
+        if (bufferevent_enable(c->bev, EV_READ) != 0)
             drop_client(c, "bufferevent_enable");
     }
 }
 /* doc: end */
 
-/* doc: signal */
 static void on_signal(int signum, short what, void *arg)
 {
     struct event *self = arg;
@@ -196,7 +211,6 @@ static void on_signal(int signum, short what, void *arg)
         die("event_loopexit");
     probe_after(self);
 }
-/* doc: end */
 
 static void add_signal(struct event *ev, int signum, const char *name)
 {
@@ -218,37 +232,40 @@ static void free_signal(struct event *ev)
 int main(int argc, char **argv)
 {
     static struct event listen_event, sigint, sigterm;
+    /* Fixed: the note's sockaddr_in was never filled in (family, address
+       and port were whatever the stack held), and went to the call without
+       the cast to struct sockaddr *. */
     struct net_options options;
     net_parse_options(argc, argv, NET_SERVER, &options);
-    net_ignore_sigpipe();
+    net_ignore_sigpipe(); /* Fixed: a client that vanished killed it */
     net_hold_stop_signals();
 
     base = event_init();
-    if (base == NULL)
+    if (base == NULL) /* Fixed: nothing was checked */
         die("event_init");
 
     /* doc: listen */
-    /* socket(), SO_REUSEADDR, bind(), listen(), non-blocking, and an
-       EV_READ|EV_PERSIST event whose callback accept()s. */
     int listen_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (listen_fd < 0)
         die_errno("socket");
-    int on = 1; /* rebind at once after a restart (lesson README) */
+    int on = 1;
     if (setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
         die_errno("setsockopt(SO_REUSEADDR)");
     if (bind(listen_fd, (struct sockaddr *)&options.address, sizeof options.address) != 0)
-        die_errno("bind");
+        die_errno("bind"); /* the port is taken, for one */
     if (listen(listen_fd, BACKLOG) != 0)
         die_errno("listen");
     if (evutil_make_socket_nonblocking(listen_fd) != 0)
         die("evutil_make_socket_nonblocking");
     net_announce(listen_fd);
-    event_set(&listen_event, listen_fd, EV_READ | EV_PERSIST, on_accept, NULL);
+    event_set(&listen_event, listen_fd, EV_READ | EV_PERSIST, listener_cb, NULL);
     if (event_add(&listen_event, NULL) != 0)
         die("event_add");
     trace_style("socket, bind, listen by hand; an EV_READ|EV_PERSIST event accepts");
     /* doc: end */
 
+    /* Fixed: nothing ever ended the note's loop, so the frees after it
+       never ran. */
     add_signal(&sigint, SIGINT, "sigint");
     add_signal(&sigterm, SIGTERM, "sigterm");
     net_release_stop_signals();
@@ -257,8 +274,7 @@ int main(int argc, char **argv)
     int result = event_dispatch();
     trace("loop", "returned", "result=%d", result);
 
-    /* doc: cleanup */
-    while (clients != NULL) /* still connected: closed by us */
+    while (clients != NULL)
         close_client(clients, "shutdown");
     if (event_del(&listen_event) != 0)
         die("event_del");
@@ -267,6 +283,5 @@ int main(int argc, char **argv)
     free_signal(&sigint);
     free_signal(&sigterm);
     event_base_free(base);
-    /* doc: end */
     return 0;
 }

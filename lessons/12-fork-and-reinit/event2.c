@@ -1,5 +1,5 @@
 /*
- * Lesson 11, event1 style: fork() and event_reinit().
+ * Lesson 12, event2 style: fork() and event_reinit().
  *
  * What it shows: a read event added before fork() exists in the child too
  *   (fork copies the base), but with the epoll backend parent and child also
@@ -8,16 +8,15 @@
  *   and that delete reaches the shared epoll object: the parent's reader is
  *   still pending as far as libevent knows, its socket is readable, and it
  *   never runs. Round 2: the child calls event_reinit() first, which gives
- *   it an epoll object of its own; the parent's reader runs. event_reinit()
- *   is 1.4 API too; it takes the base event_init() returned.
+ *   it an epoll object of its own; the parent's reader runs.
  *   The parent waits for the child (waitpid) before it goes on, so the
  *   child's lines always come between "child forked" and "child exited".
- * Run it:   make lesson-11          (both styles side by side)
- *           build/bin/11-event1     (this program alone)
+ * Run it:   make lesson-12          (both styles side by side)
+ *           build/bin/12-event2     (this program alone)
  * Look for: in round 1, "loop returned result=0" with no reader callback
  *   although "the socket is readable"; in round 2, "parent read message 2".
  */
-#include "event1.h"
+#include "event2.h"
 
 #include <poll.h>
 #include <stdbool.h>
@@ -30,7 +29,7 @@
 static const char *process = "parent"; /* "child" after fork() */
 
 /* doc: callback */
-static void on_readable(int fd, short what, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct event *self = arg;
     char message;
@@ -75,10 +74,11 @@ static _Noreturn void child(struct event_base *base, struct event *reader, int f
     probe_step(reader, "seen"); /* added before fork(): pending here too */
 
     trace("loop", "dispatch", NULL);
-    int result = event_dispatch();
+    int result = event_base_dispatch(base);
     trace("loop", "returned", "result=%d", result);
 
-    probe_free(reader); /* static storage: nothing to free */
+    probe_free(reader);
+    event_free(reader);
     event_base_free(base); /* the child's copy; valgrind checks the child too */
     trace("base", "freed", NULL);
     close(fds[0]);
@@ -89,22 +89,20 @@ static _Noreturn void child(struct event_base *base, struct event *reader, int f
 
 static void round_trip(bool reinit)
 {
-    static struct event reader_ev; /* set up with event_set() */
-    struct event *reader = &reader_ev;
-
     trace_note("round %d: the child %s event_reinit()", reinit ? 2 : 1,
                reinit ? "calls" : "does not call");
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
         die_errno("socketpair");
 
-    /* A new global base each round; the last one was freed. */
-    struct event_base *base = event_init();
+    struct event_base *base = event_base_new();
     if (base == NULL)
-        die("event_init");
-    trace("base", "created", "method=%s", event_get_method());
+        die("event_base_new");
+    trace("base", "created", "method=%s", event_base_get_method(base));
 
-    event_set(reader, fds[0], EV_READ, on_readable, reader);
+    struct event *reader = event_new(base, fds[0], EV_READ, on_readable, event_self_cbarg());
+    if (reader == NULL)
+        die("event_new");
     probe_watch(reader, "reader");
     if (event_add(reader, NULL) != 0)
         die("event_add");
@@ -133,7 +131,7 @@ static void round_trip(bool reinit)
     trace_note("message 2 written; the socket is %s", readable(fds[0]) ? "readable" : "empty");
 
     trace("loop", "nonblock", NULL);
-    int result = event_loop(EVLOOP_NONBLOCK);
+    int result = event_base_loop(base, EVLOOP_NONBLOCK);
     trace("loop", "returned", "result=%d", result);
     probe_step(reader, "seen");
     trace_note("message 2 %s", readable(fds[0]) ? "is still waiting" : "was read");
@@ -142,7 +140,8 @@ static void round_trip(bool reinit)
     if (event_del(reader) != 0)
         die("event_del");
     probe_step(reader, "deleted");
-    probe_free(reader); /* static storage: nothing to free */
+    probe_free(reader);
+    event_free(reader);
     event_base_free(base);
     trace("base", "freed", NULL);
     close(fds[0]);
