@@ -15,14 +15,21 @@
 # removed). Without a region name the whole file is shown (used for traces).
 # --update rewrites every such block from its source; --check changes
 # nothing and fails, naming the stale blocks, if any block differs.
-# Files looked at: docs/**/*.md and lessons/*/README.md.
+# Files looked at: those given after the mode, or else docs/**/*.md and
+# lessons/*/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
 mode=${1:-}
-case $mode in --update|--check) ;; *) echo "usage: docs/snippets.sh --update|--check" >&2; exit 2;; esac
+case $mode in --update|--check) ;; *) echo "usage: docs/snippets.sh --update|--check [FILE.md...]" >&2; exit 2;; esac
+shift
+markdown_files() {
+    if [ $# -gt 0 ]; then printf '%s\n' "$@"; return; fi
+    find docs -name '*.md' | sort
+    ls lessons/*/README.md 2>/dev/null
+}
 
 # The region NAME of FILE (whole file if NAME is empty), dedented.
 extract() {
@@ -97,6 +104,6 @@ while IFS= read -r md; do
             status=1
         fi
     fi
-done < <(find docs -name '*.md' | sort; ls lessons/*/README.md 2>/dev/null)
+done < <(markdown_files "$@")
 [ "$mode" = --check ] && [ $status = 0 ] && echo "docs: every code excerpt matches its source"
 exit $status
