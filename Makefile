@@ -178,8 +178,9 @@ diff-%: ## Show how lesson N's event1 and event2 sources differ
 
 # --- Tests --------------------------------------------------------------------
 .PHONY: test memcheck sanitize
-test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite: lessons, libevent semantics, tooling, network, grader
-	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER)
+# The suites run side by side, one per CPU (TEST_JOBS=1: one at a time).
+test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite, side by side: a line per suite as it ends
+	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER) $(if $(TEST_JOBS),-j $(TEST_JOBS))
 
 memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Run every lesson program and exercise solution under valgrind (0 errors, 0 bytes lost)
 	@status=0; BUILD=$(BUILD) tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \

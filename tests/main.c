@@ -1,74 +1,223 @@
 /*
- * main.c - runs every Check suite: `make test` (or build/bin/run-tests from
+ * main.c - runs the Check suites: `make test` (or build/bin/run-tests from
  * the top of the tree).
  *
- *   run-tests [SUITE...]   only the named suites (see the table in main())
+ *   run-tests [-j N] [SUITE...]   the named suites (default: all of the
+ *                                 table below), N at a time (default: one
+ *                                 per CPU)
  *
- * Each test runs in its own process (Check's fork mode) under a time limit.
- * Results also go to build/test-results.tap and build/test-results.xml.
- * CK_RUN_CASE / CK_RUN_SUITE narrow a run further, as Check documents.
+ * Each suite runs in a process of its own, and each test within it in its
+ * own process again (Check's fork mode) under a time limit. A line is
+ * printed as each suite finishes (its name, its checks, its time); each
+ * failing suite's report from Check follows once all have finished. Results go
+ * to build/test-results/SUITE.tap and SUITE.xml. CK_RUN_CASE /
+ * CK_RUN_SUITE narrow a run further, as Check documents.
  */
+#define _GNU_SOURCE /* asprintf */
 #include "suites.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-static bool wanted(int argc, char **argv, const char *name)
+static const struct suite_entry {
+    const char *name;
+    Suite *(*make)(void);
+} all[] = {
+    /* The slowest first, so that two at a time finish together. */
+    { "tooling", tooling_suite },
+    { "grader", grader_suite },
+    { "network", network_suite },
+    { "lessons", lessons_suite },
+    { "fork", fork_suite },
+    { "semantics", semantics_suite },
+    { "bufferevents", bufferevents_suite },
+    { "evbuffers", evbuffers_suite },
+    /* One line per suite file: tests/<name>.c defines <name>_suite(). */
+};
+enum { NSUITES = sizeof all / sizeof all[0] };
+
+/* What one suite's process reports back, through a pipe. */
+struct outcome {
+    int run, failed;
+};
+
+struct job {
+    const struct suite_entry *suite;
+    pid_t pid;
+    int pipe_fd;
+    long long started_ms;
+    struct outcome outcome;
+    bool done, crashed;
+    char *log_path; /* Check's report of its failures */
+};
+
+static int usage(void)
 {
-    if (argc < 2)
-        return true;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return true;
-    return false;
+    fprintf(stderr, "usage: run-tests [-j N] [SUITE...]; the suites are:");
+    for (size_t j = 0; j < NSUITES; j++)
+        fprintf(stderr, " %s", all[j].name);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static const struct suite_entry *find_suite(const char *name)
+{
+    for (size_t j = 0; j < NSUITES; j++)
+        if (strcmp(all[j].name, name) == 0)
+            return &all[j];
+    return NULL;
+}
+
+/* In the child: run one suite silently, write its failures to the log and
+   its counts to the pipe. */
+static _Noreturn void run_suite(const struct suite_entry *suite, const char *log_path, int fd)
+{
+    char *tap, *xml;
+    if (asprintf(&tap, "%s/test-results/%s.tap", build_dir(), suite->name) < 0 ||
+        asprintf(&xml, "%s/test-results/%s.xml", build_dir(), suite->name) < 0)
+        abort();
+    SRunner *runner = srunner_create(suite->make());
+    srunner_set_fork_status(runner, CK_FORK);
+    srunner_set_tap(runner, tap);
+    srunner_set_xml(runner, xml);
+    srunner_run_all(runner, CK_SILENT);
+
+    int failed = srunner_ntests_failed(runner);
+    /* Check's own report (its summary, then each failure with its test's
+       name), into the log the parent shows. */
+    fflush(stdout);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0 && dup2(log, STDOUT_FILENO) >= 0)
+        srunner_print(runner, failed > 0 ? CK_NORMAL : CK_SILENT);
+    fflush(stdout);
+    struct outcome o = { srunner_ntests_run(runner), failed };
+    if (write(fd, &o, sizeof o) != (ssize_t)sizeof o)
+        _exit(3);
+    srunner_free(runner);
+    free(tap);
+    free(xml);
+    _exit(0);
+}
+
+static void start(struct job *job)
+{
+    int fds[2];
+    if (pipe(fds) != 0 || asprintf(&job->log_path, "%s/test-results/%s.failures", build_dir(),
+                                   job->suite->name) < 0)
+        abort();
+    fflush(NULL);
+    job->started_ms = now_ms();
+    job->pid = fork();
+    if (job->pid < 0)
+        abort();
+    if (job->pid == 0) {
+        close(fds[0]);
+        run_suite(job->suite, job->log_path, fds[1]);
+    }
+    close(fds[1]);
+    job->pipe_fd = fds[0];
+}
+
+/* Reap one finished suite; print its line. */
+static struct job *finish_one(struct job *jobs, size_t n, size_t name_width)
+{
+    int status;
+    pid_t pid;
+    while ((pid = wait(&status)) < 0 && errno == EINTR)
+        ;
+    for (size_t i = 0; i < n; i++) {
+        struct job *job = &jobs[i];
+        if (job->pid != pid || job->done)
+            continue;
+        job->done = true;
+        job->crashed = read(job->pipe_fd, &job->outcome, sizeof job->outcome) !=
+                       (ssize_t)sizeof job->outcome;
+        close(job->pipe_fd);
+        double seconds = (double)(now_ms() - job->started_ms) / 1000.0;
+        if (job->crashed)
+            printf("  ✗ %-*s did not finish (status %d)\n", (int)name_width, job->suite->name,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        else
+            printf("  %s %-*s %3d checks, %d failed  %5.1f s\n",
+                   job->outcome.failed == 0 ? "✓" : "✗", (int)name_width, job->suite->name,
+                   job->outcome.run, job->outcome.failed, seconds);
+        fflush(stdout);
+        return job;
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct { const char *name; Suite *(*make)(void); } all[] = {
-        { "lessons", lessons_suite },
-        { "semantics", semantics_suite },
-        { "tooling", tooling_suite },
-        { "bufferevents", bufferevents_suite },
-        { "fork", fork_suite },
-        { "evbuffers", evbuffers_suite },
-        { "network", network_suite },
-        { "grader", grader_suite },
-        /* One line per suite file: tests/<name>.c defines <name>_suite(). */
-    };
-    for (int i = 1; i < argc; i++) {
-        bool known = false;
-        for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
-            known = known || strcmp(argv[i], all[j].name) == 0;
-        if (!known) {
-            fprintf(stderr, "run-tests: no suite '%s'; the suites are:", argv[i]);
-            for (size_t j = 0; j < sizeof all / sizeof all[0]; j++)
-                fprintf(stderr, " %s", all[j].name);
-            fputc('\n', stderr);
-            return 2;
+    long jobs_at_once = sysconf(_SC_NPROCESSORS_ONLN);
+    int opt;
+    while ((opt = getopt(argc, argv, "j:")) != -1) {
+        if (opt != 'j' || (jobs_at_once = strtol(optarg, NULL, 10)) < 1)
+            return usage();
+    }
+    if (jobs_at_once < 1)
+        jobs_at_once = 1;
+
+    struct job jobs[NSUITES];
+    size_t n = 0, name_width = 0;
+    for (size_t j = 0; j < NSUITES; j++) {
+        bool wanted = optind >= argc;
+        for (int i = optind; i < argc; i++)
+            wanted = wanted || strcmp(argv[i], all[j].name) == 0;
+        if (wanted) {
+            jobs[n++] = (struct job){ .suite = &all[j] };
+            if (strlen(all[j].name) > name_width)
+                name_width = strlen(all[j].name);
         }
     }
+    for (int i = optind; i < argc; i++)
+        if (find_suite(argv[i]) == NULL) {
+            fprintf(stderr, "run-tests: no suite '%s'\n", argv[i]);
+            return usage();
+        }
 
-    SRunner *runner = NULL;
-    for (size_t j = 0; j < sizeof all / sizeof all[0]; j++) {
-        if (!wanted(argc, argv, all[j].name))
+    char *results;
+    if (asprintf(&results, "%s/test-results", build_dir()) < 0)
+        abort();
+    mkdir(build_dir(), 0755);
+    mkdir(results, 0755);
+    printf("run-tests: %zu suite%s, %ld at a time; results in %s/\n", n, n == 1 ? "" : "s",
+           jobs_at_once, results);
+    fflush(stdout);
+
+    long long started = now_ms();
+    size_t next = 0, running = 0;
+    while (next < n || running > 0) {
+        if (next < n && running < (size_t)jobs_at_once) {
+            start(&jobs[next++]);
+            running++;
             continue;
-        if (runner == NULL)
-            runner = srunner_create(all[j].make());
-        else
-            srunner_add_suite(runner, all[j].make());
+        }
+        if (finish_one(jobs, n, name_width) != NULL)
+            running--;
     }
 
-    char tap[512], xml[512];
-    snprintf(tap, sizeof tap, "%s/test-results.tap", build_dir());
-    snprintf(xml, sizeof xml, "%s/test-results.xml", build_dir());
-    srunner_set_fork_status(runner, CK_FORK);
-    srunner_set_tap(runner, tap);
-    srunner_set_xml(runner, xml);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    int run = 0, failed = 0, crashed = 0;
+    for (size_t i = 0; i < n; i++) {
+        run += jobs[i].outcome.run;
+        failed += jobs[i].outcome.failed;
+        crashed += jobs[i].crashed;
+        char *log = jobs[i].crashed ? NULL : read_file(jobs[i].log_path);
+        if (log != NULL && log[0] != '\0')
+            printf("\n%s", log);
+        free(log);
+        free(jobs[i].log_path);
+    }
+    printf("\n%s: %d checks, %d failed%s, in %.1f s\n", failed + crashed == 0 ? "passed" : "FAILED",
+           run, failed, crashed ? " (and a suite did not finish)" : "",
+           (double)(now_ms() - started) / 1000.0);
+    free(results);
+    return failed + crashed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
