@@ -1,7 +1,8 @@
 /*
- * bufferevents.c - the bufferevents suite: what lessons 07 and 08 teach
- * about bufferevents, checked against the real libevent (2.1.12 on Debian
- * 12). The lessons cite these tests as `bufferevents/<test name>`.
+ * bufferevents.c - the bufferevents suite: what lessons 07 (basics), 08
+ * (when the callbacks run) and 09 (flow control) teach about bufferevents,
+ * checked against the real libevent (2.1.12 on Debian 12). The lessons cite
+ * these tests as `bufferevents/<test name>`.
  *
  * Orders are recorded as strings ("connected write read:pong eof") and
  * compared whole. Data goes through socketpairs, whose writes are in the
@@ -133,6 +134,13 @@ static void on_event_record(struct bufferevent *bev, short what, void *arg)
     enabled_in_event_cb = bufferevent_get_enabled(bev);
     snprintf(entry, sizeof entry, "event:%s", trace_bev_flags(what, flags, sizeof flags));
     record(entry);
+}
+
+static void on_timer_record(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    record(arg);
 }
 
 /* ======================================================================================
@@ -478,29 +486,443 @@ START_TEST(unlock_callbacks_requires_defer_callbacks)
 END_TEST
 
 /* ======================================================================================
- * Lesson 08: ordering and flow control
+ * Lesson 08: when a bufferevent's callbacks run
  * ====================================================================================== */
+
+/* --- A connection's life ---------------------------------------------------------------------- */
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    (void)arg;
+    record(what & BEV_EVENT_CONNECTED ? "connected" : what & BEV_EVENT_EOF ? "eof" : "other-event");
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    (void)arg;
+    record("write");
+}
+
+static void on_server_read(struct bufferevent *bev, void *arg)
+{
+    char data[64], entry[80];
+    (void)arg;
+    size_t n = bufferevent_read(bev, data, sizeof data - 1);
+    data[n] = '\0';
+    snprintf(entry, sizeof entry, "server-read:%s", data);
+    record(entry);
+    ck_assert_int_eq(bufferevent_write(bev, "pong", 4), 0);
+}
+
+/* Frees its own bufferevent from inside its callback: allowed, libevent
+   finishes after the callback returns, and the client sees EOF. */
+static void on_server_write(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    record("server-write");
+    bufferevent_free(bev);
+}
+
+/* The lesson's connection: the client queues "ping" before it is connected
+   and reads; the server (accepted by hand) answers "pong" and hangs up. */
+static const char *connection_round(bool connect_by_hand)
+{
+    struct sockaddr_in address;
+    int listener = listen_on_loopback(&address);
+    struct event_base *base = event_init(); /* for bufferevent_new() */
+    ck_assert_ptr_nonnull(base);
+    struct bufferevent *client;
+    int client_fd = -1;
+    read_stop_at = SIZE_MAX;
+    if (connect_by_hand) {
+        client_fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(client_fd, 0);
+        ck_assert_int_eq(evutil_make_socket_nonblocking(client_fd), 0);
+        int r = connect(client_fd, (struct sockaddr *)&address, sizeof address);
+        ck_assert(r == 0 || errno == EINPROGRESS);
+        client = bufferevent_new(client_fd, on_read_record, on_client_write, on_client_event, NULL);
+        ck_assert_ptr_nonnull(client);
+    } else {
+        client = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+        ck_assert_ptr_nonnull(client);
+        bufferevent_setcb(client, on_read_record, on_client_write, on_client_event, NULL);
+        ck_assert_int_eq(
+            bufferevent_socket_connect(client, (struct sockaddr *)&address, sizeof address), 0);
+    }
+    ck_assert_int_eq(bufferevent_write(client, "ping", 4), 0);
+    ck_assert_int_eq(bufferevent_enable(client, EV_READ), 0);
+
+    int server_fd = accept(listener, NULL, NULL);
+    ck_assert_int_ge(server_fd, 0);
+    close(listener);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(server_fd), 0);
+    struct bufferevent *server = bufferevent_socket_new(base, server_fd, BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(server);
+    bufferevent_setcb(server, on_server_read, on_server_write, NULL, NULL);
+    ck_assert_int_eq(bufferevent_enable(server, EV_READ), 0);
+
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    bufferevent_free(client);
+    if (client_fd >= 0)
+        close(client_fd);
+    event_base_free(base);
+    return order;
+}
+
+/* bufferevent_socket_connect(): connected, write drained, read, EOF. The
+   CONNECTED event and the write callback come from the same pass, in that
+   order. */
+START_TEST(connection_life_runs_connected_write_read_eof)
+{
+    ck_assert_str_eq(connection_round(false),
+                     "connected write server-read:ping server-write read:pong eof");
+}
+END_TEST
+
+/* A connect() made by hand is never reported as CONNECTED: the first sign
+   is the write callback, once libevent could write. */
+START_TEST(connect_by_hand_reports_no_connected_event)
+{
+    ck_assert_str_eq(connection_round(true), "write server-read:ping server-write read:pong eof");
+}
+END_TEST
+
+/* bufferevent.h: "If no address is provided, we assume that the socket is
+   already connecting" and report BEV_EVENT_CONNECTED when it is done. So a
+   connect() made by hand is reported too, once bufferevent_socket_connect()
+   is called with no address: while the connect is in progress, and even
+   after it has completed. */
+START_TEST(connect_with_no_address_reports_connected_for_a_socket_connected_by_hand)
+{
+    struct sockaddr_in address;
+    int listener = listen_on_loopback(&address);
+    struct event_base *base = new_base();
+    for (int completed = 0; completed < 2; completed++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        if (!completed)
+            ck_assert_int_eq(evutil_make_socket_nonblocking(fd), 0);
+        int r = connect(fd, (struct sockaddr *)&address, sizeof address);
+        ck_assert(completed ? r == 0 : r == 0 || errno == EINPROGRESS);
+        ck_assert_int_eq(evutil_make_socket_nonblocking(fd), 0);
+        struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+        ck_assert_ptr_nonnull(bev);
+        bufferevent_setcb(bev, NULL, NULL, on_event_record, NULL);
+        ck_assert_int_eq(bufferevent_socket_connect(bev, NULL, 0), 0);
+        int accepted = accept(listener, NULL, NULL);
+        ck_assert_int_ge(accepted, 0);
+        ck_assert_int_eq(event_base_dispatch(base), 1);
+        ck_assert_str_eq(order, "event:CONNECTED");
+        order[0] = '\0';
+        bufferevent_free(bev);
+        close(accepted);
+    }
+    close(listener);
+    event_base_free(base);
+}
+END_TEST
+
+/* --- Where a read callback runs ---------------------------------------------------------- */
+
+/* The rounds of lesson 08: the reader's socket is readable and "starter" is
+   active before the loop starts. The loop polls first, so the reader's read
+   event becomes active behind starter; starter's callback activates
+   "follower", behind the read event; follower's activates "late", after the
+   read event has run. Returns the order of the callbacks. */
+static struct event *follower, *late, *work;
+
+static void on_starter(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    record(arg);
+    event_active(follower, 0, 0);
+}
+
+static void on_follower(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    record(arg);
+    event_active(late, 0, 0);
+}
+
+/* Lesson 08's event1 round: the read callback runs at once and leaves its
+   work to an event of its own, as a 1.x program would. */
+static void on_read_then_activate_work(struct bufferevent *bev, void *arg)
+{
+    on_read_record(bev, arg);
+    event_active(work, 0, 0);
+}
+
+static const char *starter_round(int options, bufferevent_data_cb readcb)
+{
+    struct event_base *base = new_base();
+    struct pair p;
+    pair_open(&p, base, options);
+    bufferevent_setcb(p.bev, readcb, NULL, on_event_record, NULL);
+    struct event *starter = event_new(base, -1, 0, on_starter, "starter");
+    follower = event_new(base, -1, 0, on_follower, "follower");
+    late = event_new(base, -1, 0, on_timer_record, "late");
+    work = event_new(base, -1, 0, on_timer_record, "work");
+    ck_assert_ptr_nonnull(starter);
+    ck_assert_ptr_nonnull(follower);
+    ck_assert_ptr_nonnull(late);
+    ck_assert_ptr_nonnull(work);
+    ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
+    send_text(p.peer, "x");
+    event_active(starter, 0, 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    event_free(starter);
+    event_free(follower);
+    event_free(late);
+    event_free(work);
+    pair_close(&p);
+    event_base_free(base);
+    return order;
+}
+
+/* By default the read callback runs inside libevent's own read event: in
+   that event's place in the active queue, before follower. */
+START_TEST(immediate_read_callback_runs_inside_the_read_event)
+{
+    ck_assert_str_eq(starter_round(0, on_read_record), "starter read:x follower late");
+}
+END_TEST
+
+/* BEV_OPT_DEFER_CALLBACKS: the read event does not call the read callback;
+   it puts it on the active queue of the bufferevent's priority, there and
+   then, as event_active() would. So it runs behind what was already active
+   (follower) and ahead of what is made active after it (late, activated by
+   follower's callback). Not "after the regular callbacks": late is a
+   regular event of the same priority, and it runs last. */
+START_TEST(deferred_callback_queues_behind_active_events_ahead_of_later_ones)
+{
+    ck_assert_str_eq(starter_round(BEV_OPT_DEFER_CALLBACKS, on_read_record),
+                     "starter follower read:x late");
+}
+END_TEST
+
+/* What a 1.x program could do instead: an immediate read callback that
+   activates an event of its own ("work"). work lands where the deferred
+   callback does: after follower, before late. */
+START_TEST(event_active_from_a_read_callback_lands_where_a_deferred_callback_does)
+{
+    ck_assert_str_eq(starter_round(0, on_read_then_activate_work),
+                     "starter read:x follower work late");
+}
+END_TEST
+
+/* A deferred callback is queued at the bufferevent's priority (the base's
+   middle one unless bufferevent_priority_set() says otherwise): it runs
+   before events of a lower priority that were active first. */
+START_TEST(deferred_callback_runs_before_lower_priority_events)
+{
+    struct event_base *base = new_base();
+    ck_assert_int_eq(event_base_priority_init(base, 3), 0);
+    struct pair p;
+    pair_open(&p, base, BEV_OPT_DEFER_CALLBACKS); /* priority 1, the middle */
+    bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
+    struct event *low = event_new(base, -1, 0, on_timer_record, "low");
+    ck_assert_ptr_nonnull(low);
+    ck_assert_int_eq(event_priority_set(low, 2), 0);
+    ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
+    send_text(p.peer, "x");
+    event_active(low, 0, 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_str_eq(order, "read:x low");
+    event_free(low);
+    pair_close(&p);
+    event_base_free(base);
+}
+END_TEST
+
+/* The limit: in one pass of the loop, 2.1.12 puts at most 33 deferred
+   callbacks straight on the active queue (MAX_DEFERREDS_QUEUED is 32, and
+   the check is "more than"); the rest wait for the start of the next pass.
+   One callback defers 40 read callbacks, then activates "marker": 33 run
+   before marker, 7 after. */
+enum { MANY_DEFERRED = 40 };
+static struct bufferevent *many[MANY_DEFERRED];
+
+static void on_read_count(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    (void)arg;
+    record("d");
+}
+
+static void on_defer_many(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    for (int i = 0; i < MANY_DEFERRED; i++)
+        bufferevent_trigger(many[i], EV_READ, BEV_TRIG_DEFER_CALLBACKS); /* returns nothing */
+    event_active(arg, 0, 0);
+}
+
+START_TEST(deferred_callbacks_past_33_in_one_pass_wait_for_the_next)
+{
+    struct event_base *base = new_base();
+    for (int i = 0; i < MANY_DEFERRED; i++) {
+        many[i] = bufferevent_socket_new(base, -1, BEV_OPT_DEFER_CALLBACKS);
+        ck_assert_ptr_nonnull(many[i]);
+        bufferevent_setcb(many[i], on_read_count, NULL, NULL, NULL);
+    }
+    struct event *marker = event_new(base, -1, 0, on_timer_record, "marker");
+    struct event *trigger = event_new(base, -1, 0, on_defer_many, marker);
+    ck_assert_ptr_nonnull(marker);
+    ck_assert_ptr_nonnull(trigger);
+    event_active(trigger, 0, 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+
+    const char *at = strstr(order, "marker");
+    ck_assert_ptr_nonnull(at);
+    size_t before = 0, after = 0;
+    for (const char *c = order; *c != '\0'; c++) {
+        bool is_d = *c == 'd' && (c == order || c[-1] == ' ') && (c[1] == ' ' || c[1] == '\0');
+        if (is_d && c < at)
+            before++;
+        else if (is_d)
+            after++;
+    }
+    ck_assert_msg(before == 33 && after == 7, "%zu deferred callbacks before marker, %zu after",
+                  before, after);
+    event_free(trigger);
+    event_free(marker);
+    for (int i = 0; i < MANY_DEFERRED; i++)
+        bufferevent_free(many[i]);
+    event_base_free(base);
+}
+END_TEST
+
+/* ======================================================================================
+ * Lesson 09: flow control
+ * ====================================================================================== */
+
+/* --- How much one read takes -------------------------------------------------------------- */
+
+/* on_read_length records "input:N", the input's length when the callback
+   runs, and drains it; largest_input keeps the largest N. */
+static size_t largest_input;
+
+static void on_read_length(struct bufferevent *bev, void *arg)
+{
+    char entry[64];
+    (void)arg;
+    size_t n = input_length(bev);
+    snprintf(entry, sizeof entry, "input:%zu", n);
+    record(entry);
+    if (n > largest_input)
+        largest_input = n;
+    ck_assert_int_eq(evbuffer_drain(bufferevent_get_input(bev), n), 0);
+    read_total += n;
+    if (read_total >= read_stop_at)
+        ck_assert_int_eq(bufferevent_disable(bev, EV_READ), 0);
+}
+
+enum { MESSAGE = 10000 };
+
+/* Sends MESSAGE bytes from fd (all of them: the peer's queue holds them
+   before the loop reads), then returns the read callback's record. */
+static const char *read_message(struct event_base *base, struct bufferevent *bev, int fd,
+                                size_t bytes)
+{
+    static char message[MESSAGE];
+    ck_assert_uint_le(bytes, sizeof message);
+    memset(message, 'm', bytes);
+    ck_assert_int_eq(write(fd, message, bytes), (ssize_t)bytes);
+    order[0] = '\0';
+    read_total = 0;
+    read_stop_at = bytes;
+    ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    return order;
+}
+
+/* libevent 2.1.12 reads at most 4096 bytes into a bufferevent at a time:
+   evbuffer_read() caps every read at EVBUFFER_MAX_READ (4096), below the
+   16384 that bufferevent_get_max_single_read() answers. A 10000-byte
+   message, all of it waiting in the socket, comes as three read callbacks:
+   4096, 4096, 1808. Over TCP on 127.0.0.1 too, no read takes more. */
+START_TEST(one_read_takes_at_most_4096_bytes)
+{
+    struct event_base *base = new_base();
+    struct pair p;
+    pair_open(&p, base, 0);
+    bufferevent_setcb(p.bev, on_read_length, NULL, on_event_record, NULL);
+    ck_assert_int_eq(bufferevent_get_max_single_read(p.bev), 16384);
+    ck_assert_str_eq(read_message(base, p.bev, p.peer, MESSAGE),
+                     "input:4096 input:4096 input:1808");
+    pair_close(&p);
+
+    struct sockaddr_in address;
+    int listener = listen_on_loopback(&address);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(client, 0);
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&address, sizeof address), 0);
+    int server = accept(listener, NULL, NULL);
+    ck_assert_int_ge(server, 0);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(server), 0);
+    struct bufferevent *bev = bufferevent_socket_new(base, server, BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    bufferevent_setcb(bev, on_read_length, NULL, on_event_record, NULL);
+    largest_input = 0;
+    read_message(base, bev, client, MESSAGE);
+    ck_assert_uint_eq(read_total, MESSAGE);
+    ck_assert_msg(largest_input <= 4096, "one read took %zu bytes over TCP", largest_input);
+    bufferevent_free(bev);
+    close(client);
+    close(listener);
+    event_base_free(base);
+}
+END_TEST
+
+/* bufferevent_set_max_single_read() can lower the size of a read, not
+   raise it past 4096 (libevent 2.2 changes that: there it raises the
+   evbuffer's own limit too). */
+START_TEST(max_single_read_lowers_the_read_size_but_cannot_raise_it)
+{
+    struct event_base *base = new_base();
+    struct pair p;
+    pair_open(&p, base, 0);
+    bufferevent_setcb(p.bev, on_read_length, NULL, on_event_record, NULL);
+    ck_assert_int_eq(bufferevent_set_max_single_read(p.bev, 1000), 0);
+    ck_assert_str_eq(read_message(base, p.bev, p.peer, 3000), "input:1000 input:1000 input:1000");
+    ck_assert_int_eq(bufferevent_set_max_single_read(p.bev, 65536), 0);
+    ck_assert_int_eq(bufferevent_get_max_single_read(p.bev), 65536);
+    ck_assert_str_eq(read_message(base, p.bev, p.peer, MESSAGE),
+                     "input:4096 input:4096 input:1808");
+    pair_close(&p);
+    event_base_free(base);
+}
+END_TEST
 
 /* --- Watermarks ------------------------------------------------------------------------ */
 
 /* With a read low watermark, libevent reads what arrives but calls the read
    callback only once the input holds that much: one callback, for all of
-   it. */
+   it. Lesson 09's numbers: a 10000-byte message whose first 6000 bytes
+   libevent reads (4096 + 1904) without calling back. */
 START_TEST(read_low_watermark_delays_the_read_callback)
 {
+    static char message[MESSAGE];
     struct event_base *base = new_base();
     struct pair p;
     pair_open(&p, base, 0);
-    bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
-    bufferevent_setwatermark(p.bev, EV_READ, 10, 0);
+    bufferevent_setcb(p.bev, on_read_length, NULL, on_event_record, NULL);
+    bufferevent_setwatermark(p.bev, EV_READ, MESSAGE, 0);
+    read_stop_at = MESSAGE;
     ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
-    send_text(p.peer, "abcd");
+    ck_assert_int_eq(write(p.peer, message, 6000), 6000);
     ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 0);
-    ck_assert_uint_eq(input_length(p.bev), 4); /* read, but under the mark */
+    ck_assert_uint_eq(input_length(p.bev), 6000); /* read, but under the mark */
     ck_assert_str_eq(order, "");
-    send_text(p.peer, "efghij");
+    ck_assert_int_eq(write(p.peer, message, MESSAGE - 6000), MESSAGE - 6000);
     ck_assert_int_eq(event_base_dispatch(base), 1);
-    ck_assert_str_eq(order, "read:abcdefghij");
+    ck_assert_str_eq(order, "input:10000");
     pair_close(&p);
     event_base_free(base);
 }
@@ -674,13 +1096,6 @@ START_TEST(read_timeout_reports_reading_timeout_and_stops_reading)
 }
 END_TEST
 
-static void on_timer_record(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    record(arg);
-}
-
 /* The read timeout is armed only while reading is enabled: with reading
    disabled it never fires, however long the loop runs. */
 START_TEST(read_timeout_counts_only_while_reading_is_enabled)
@@ -734,194 +1149,16 @@ START_TEST(read_timeout_restarts_when_data_arrives)
 }
 END_TEST
 
-/* --- Deferred callbacks -------------------------------------------------------------------- */
-
-/* The round of lesson 08: the reader's socket is readable and "starter" is
-   active before the loop starts. The loop polls first, so the reader's read
-   event becomes active behind starter; starter's callback then activates
-   "follower", behind the read event. Returns the order of the callbacks. */
-static struct event *follower;
-
-static void on_starter(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    record(arg);
-    event_active(follower, 0, 0);
-}
-
-static const char *starter_round(int options)
-{
-    struct event_base *base = new_base();
-    struct pair p;
-    pair_open(&p, base, options);
-    bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
-    struct event *starter = event_new(base, -1, 0, on_starter, "starter");
-    follower = event_new(base, -1, 0, on_timer_record, "follower");
-    ck_assert_ptr_nonnull(starter);
-    ck_assert_ptr_nonnull(follower);
-    ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
-    send_text(p.peer, "x");
-    event_active(starter, 0, 0);
-    ck_assert_int_eq(event_base_dispatch(base), 1);
-    event_free(starter);
-    event_free(follower);
-    pair_close(&p);
-    event_base_free(base);
-    return order;
-}
-
-/* By default the read callback runs inside libevent's own read event: in
-   that event's place in the active queue, before follower. */
-START_TEST(immediate_read_callback_runs_inside_the_read_event)
-{
-    ck_assert_str_eq(starter_round(0), "starter read:x follower");
-}
-END_TEST
-
-/* BEV_OPT_DEFER_CALLBACKS: the read event only queues the callback, at the
-   end of the active queue, behind follower. */
-START_TEST(deferred_read_callback_waits_behind_active_events)
-{
-    ck_assert_str_eq(starter_round(BEV_OPT_DEFER_CALLBACKS), "starter follower read:x");
-}
-END_TEST
-
-/* The libevent book says deferred callbacks run "after the regular events'
-   callbacks". In 2.1 a deferred callback is queued at the bufferevent's
-   priority: it runs before events of a lower priority that were active
-   first. */
-START_TEST(deferred_callback_runs_before_lower_priority_events)
-{
-    struct event_base *base = new_base();
-    ck_assert_int_eq(event_base_priority_init(base, 3), 0);
-    struct pair p;
-    pair_open(&p, base, BEV_OPT_DEFER_CALLBACKS); /* priority 1, the middle */
-    bufferevent_setcb(p.bev, on_read_record, NULL, on_event_record, NULL);
-    struct event *low = event_new(base, -1, 0, on_timer_record, "low");
-    ck_assert_ptr_nonnull(low);
-    ck_assert_int_eq(event_priority_set(low, 2), 0);
-    ck_assert_int_eq(bufferevent_enable(p.bev, EV_READ), 0);
-    send_text(p.peer, "x");
-    event_active(low, 0, 0);
-    ck_assert_int_eq(event_base_dispatch(base), 1);
-    ck_assert_str_eq(order, "read:x low");
-    event_free(low);
-    pair_close(&p);
-    event_base_free(base);
-}
-END_TEST
-
-/* --- A connection's life ---------------------------------------------------------------------- */
-
-static void on_client_event(struct bufferevent *bev, short what, void *arg)
-{
-    (void)bev;
-    (void)arg;
-    record(what & BEV_EVENT_CONNECTED ? "connected" : what & BEV_EVENT_EOF ? "eof" : "other-event");
-}
-
-static void on_client_write(struct bufferevent *bev, void *arg)
-{
-    (void)bev;
-    (void)arg;
-    record("write");
-}
-
-static void on_server_read(struct bufferevent *bev, void *arg)
-{
-    char data[64], entry[80];
-    (void)arg;
-    size_t n = bufferevent_read(bev, data, sizeof data - 1);
-    data[n] = '\0';
-    snprintf(entry, sizeof entry, "server-read:%s", data);
-    record(entry);
-    ck_assert_int_eq(bufferevent_write(bev, "pong", 4), 0);
-}
-
-/* Frees its own bufferevent from inside its callback: allowed, libevent
-   finishes after the callback returns, and the client sees EOF. */
-static void on_server_write(struct bufferevent *bev, void *arg)
-{
-    (void)arg;
-    record("server-write");
-    bufferevent_free(bev);
-}
-
-/* The lesson's connection: the client queues "ping" before it is connected
-   and reads; the server (accepted by hand) answers "pong" and hangs up. */
-static const char *connection_round(bool connect_by_hand)
-{
-    struct sockaddr_in address;
-    int listener = listen_on_loopback(&address);
-    struct event_base *base = event_init(); /* for bufferevent_new() */
-    ck_assert_ptr_nonnull(base);
-    struct bufferevent *client;
-    int client_fd = -1;
-    read_stop_at = SIZE_MAX;
-    if (connect_by_hand) {
-        client_fd = socket(AF_INET, SOCK_STREAM, 0);
-        ck_assert_int_ge(client_fd, 0);
-        ck_assert_int_eq(evutil_make_socket_nonblocking(client_fd), 0);
-        int r = connect(client_fd, (struct sockaddr *)&address, sizeof address);
-        ck_assert(r == 0 || errno == EINPROGRESS);
-        client = bufferevent_new(client_fd, on_read_record, on_client_write, on_client_event, NULL);
-        ck_assert_ptr_nonnull(client);
-    } else {
-        client = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-        ck_assert_ptr_nonnull(client);
-        bufferevent_setcb(client, on_read_record, on_client_write, on_client_event, NULL);
-        ck_assert_int_eq(
-            bufferevent_socket_connect(client, (struct sockaddr *)&address, sizeof address), 0);
-    }
-    ck_assert_int_eq(bufferevent_write(client, "ping", 4), 0);
-    ck_assert_int_eq(bufferevent_enable(client, EV_READ), 0);
-
-    int server_fd = accept(listener, NULL, NULL);
-    ck_assert_int_ge(server_fd, 0);
-    close(listener);
-    ck_assert_int_eq(evutil_make_socket_nonblocking(server_fd), 0);
-    struct bufferevent *server = bufferevent_socket_new(base, server_fd, BEV_OPT_CLOSE_ON_FREE);
-    ck_assert_ptr_nonnull(server);
-    bufferevent_setcb(server, on_server_read, on_server_write, NULL, NULL);
-    ck_assert_int_eq(bufferevent_enable(server, EV_READ), 0);
-
-    ck_assert_int_eq(event_base_dispatch(base), 1);
-    bufferevent_free(client);
-    if (client_fd >= 0)
-        close(client_fd);
-    event_base_free(base);
-    return order;
-}
-
-/* bufferevent_socket_connect(): connected, write drained, read, EOF. The
-   CONNECTED event and the write callback come from the same pass, in that
-   order. */
-START_TEST(connection_life_runs_connected_write_read_eof)
-{
-    ck_assert_str_eq(connection_round(false),
-                     "connected write server-read:ping server-write read:pong eof");
-}
-END_TEST
-
-/* A connect() made by hand is never reported as CONNECTED: the first sign
-   is the write callback, once libevent could write. */
-START_TEST(connect_by_hand_reports_no_connected_event)
-{
-    ck_assert_str_eq(connection_round(true), "write server-read:ping server-write read:pong eof");
-}
-END_TEST
-
 /* --- Backpressure ------------------------------------------------------------------------------ */
 
-/* The echo of lesson 08: it stops reading while its output is over
+/* The echo of lesson 09: it stops reading while its output is over
    OUTPUT_HIGH and reads again when the write callback says the output is
    down to OUTPUT_LOW. The peer reads nothing until the first stop. */
 enum { ECHO_BYTES = 1 << 20, OUTPUT_HIGH = 64 * 1024, OUTPUT_LOW = 16 * 1024 };
 
 static struct bufferevent *echo;
 static struct event *sender, *receiver;
-static size_t echo_sent, echo_received, most_output;
+static size_t echo_sent, echo_received, most_output, largest_read;
 static int stops, resumes;
 static bool paused;
 
@@ -933,6 +1170,8 @@ static unsigned char stream_byte(size_t i)
 static void on_echo_read(struct bufferevent *bev, void *arg)
 {
     (void)arg;
+    if (input_length(bev) > largest_read) /* what one read took: the input is emptied every time */
+        largest_read = input_length(bev);
     ck_assert_int_eq(bufferevent_write_buffer(bev, bufferevent_get_input(bev)), 0);
     if (output_length(bev) > most_output)
         most_output = output_length(bev);
@@ -991,8 +1230,10 @@ static void on_receiver(evutil_socket_t fd, short what, void *arg)
 
 /* Every byte comes back in order; the echo stops reading at least once and
    reads again after each stop; its output never holds more than the high
-   mark plus one read (libevent reads at most 16384 bytes at a time, the
-   figure lesson 08 uses). */
+   mark plus one read. One read took 4096 bytes at most (not the 16384 that
+   bufferevent_get_max_single_read() answers: see
+   one_read_takes_at_most_4096_bytes), and the first one took exactly that,
+   since the sender's first write is 16384 bytes. */
 START_TEST(backpressure_bounds_the_output_and_echoes_everything)
 {
     struct event_base *base = new_base();
@@ -1015,8 +1256,9 @@ START_TEST(backpressure_bounds_the_output_and_echoes_everything)
     ck_assert_uint_eq(echo_received, ECHO_BYTES);
     ck_assert_int_ge(stops, 1);
     ck_assert_int_eq(resumes, stops);
-    ck_assert_uint_eq(bufferevent_get_max_single_read(echo), 16384);
-    ck_assert_msg(most_output <= OUTPUT_HIGH + 16384, "the output held %zu bytes", most_output);
+    ck_assert_uint_eq(largest_read, 4096);
+    ck_assert_msg(most_output > OUTPUT_HIGH && most_output <= OUTPUT_HIGH + largest_read,
+                  "the output held %zu bytes", most_output);
     ck_assert_str_eq(order, ""); /* no EOF, no error */
     event_free(sender);
     event_free(receiver);
@@ -1042,6 +1284,21 @@ Suite *bufferevents_suite(void)
             free_right_after_write_drops_the_unsent_output,
             bufferevent_new_never_closes_the_socket, threadsafe_without_threading_fails,
             unlock_callbacks_requires_defer_callbacks } },
+        /* Lesson 08 */
+        { "bev-connection",
+          { connection_life_runs_connected_write_read_eof,
+            connect_by_hand_reports_no_connected_event,
+            connect_with_no_address_reports_connected_for_a_socket_connected_by_hand } },
+        { "bev-deferred",
+          { immediate_read_callback_runs_inside_the_read_event,
+            deferred_callback_queues_behind_active_events_ahead_of_later_ones,
+            event_active_from_a_read_callback_lands_where_a_deferred_callback_does,
+            deferred_callback_runs_before_lower_priority_events,
+            deferred_callbacks_past_33_in_one_pass_wait_for_the_next } },
+        /* Lesson 09 */
+        { "bev-read-size",
+          { one_read_takes_at_most_4096_bytes,
+            max_single_read_lowers_the_read_size_but_cannot_raise_it } },
         { "bev-watermarks",
           { read_low_watermark_delays_the_read_callback, read_high_watermark_caps_each_read,
             read_callback_repeats_until_the_input_drains_below_high,
@@ -1050,13 +1307,6 @@ Suite *bufferevents_suite(void)
           { settimeout_takes_whole_seconds, read_timeout_reports_reading_timeout_and_stops_reading,
             read_timeout_counts_only_while_reading_is_enabled,
             read_timeout_restarts_when_data_arrives } },
-        { "bev-deferred",
-          { immediate_read_callback_runs_inside_the_read_event,
-            deferred_read_callback_waits_behind_active_events,
-            deferred_callback_runs_before_lower_priority_events } },
-        { "bev-connection",
-          { connection_life_runs_connected_write_read_eof,
-            connect_by_hand_reports_no_connected_event } },
         { "bev-backpressure", { backpressure_bounds_the_output_and_echoes_everything } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
