@@ -143,15 +143,8 @@ need-check: need-libevent
 	@pkg-config --exists check && printf '#include <check.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
 	  || { echo "error: the Check unit-test library was not found; install it: make deps (or: sudo apt-get install check)" >&2; exit 1; }
 
-deps: ## Install what the course needs (apt-get; sudo when not root)
-	@missing=$$(for p in $(DEB_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -z "$$missing" ]; then echo "deps: everything is installed ($(DEB_PACKAGES))"; exit 0; fi; \
-	command -v apt-get >/dev/null || { echo "deps: no apt-get here; install these by hand: $$missing" >&2; exit 1; }; \
-	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-	echo "deps: installing" $$missing; \
-	$$sudo apt-get update -qq && \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+deps: ## Install what the course needs (apt-get; sudo when not root): a line per package
+	@BUILD=$(BUILD) .ci/deps.sh $(DEB_PACKAGES)
 
 # --- Lessons ------------------------------------------------------------------
 # `make lesson-2` and `make lesson-02` both work: the number is matched
