@@ -19,14 +19,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct event reader;   /* set up with event_set() */
-static struct event observer; /* set up with event_set() + event_base_set() */
+static struct event reader_ev;   /* set up with event_set() */
+static struct event observer_ev; /* set up with event_set() + event_base_set() */
+static struct event *reader = &reader_ev;
+static struct event *observer = &observer_ev;
 
 /* What event_pending() says about reader, as a trace line. */
 static void show_event_pending(const char *when)
 {
     char flags[64];
-    int pending = event_pending(&reader, EV_READ | EV_TIMEOUT, NULL);
+    int pending = event_pending(reader, EV_READ | EV_TIMEOUT, NULL);
     trace_note("%s: event_pending(reader)=%s", when,
                trace_flags((short)pending, flags, sizeof flags));
 }
@@ -51,10 +53,10 @@ static void on_observe(int fd, short what, void *arg)
 {
     (void)fd;
     (void)arg;
-    probe_callback(&observer, what);
-    probe_step(&reader, "seen");
+    probe_callback(observer, what);
+    probe_step(reader, "seen");
     show_event_pending("while active");
-    probe_after(&observer);
+    probe_after(observer);
 }
 
 int main(void)
@@ -71,30 +73,30 @@ int main(void)
        current base, the one event_init() made. The usual 1.x idiom passes
        the event itself as the callback's argument. */
     /* doc: create */
-    event_set(&reader, fds[0], EV_READ, on_readable, &reader);
-    probe_watch(&reader, "reader");
+    event_set(reader, fds[0], EV_READ, on_readable, reader);
+    probe_watch(reader, "reader");
     show_event_pending("before event_add");
 
-    if (event_add(&reader, NULL) != 0)
+    if (event_add(reader, NULL) != 0)
         die("event_add");
-    probe_added(&reader, NULL);
+    probe_added(reader, NULL);
     show_event_pending("after event_add");
     /* doc: end */
 
     /* doc: observer */
     /* event_base_set() names the base explicitly: needed as soon as a
        program has more than one. It must come before event_add(). */
-    event_set(&observer, -1, 0, on_observe, NULL);
-    if (event_base_set(base, &observer) != 0)
+    event_set(observer, -1, 0, on_observe, NULL);
+    if (event_base_set(base, observer) != 0)
         die("event_base_set");
-    probe_watch(&observer, "observer");
-    event_active(&observer, 0, 0); /* lesson 05 covers event_active() */
-    probe_step(&observer, "activated");
+    probe_watch(observer, "observer");
+    event_active(observer, 0, 0); /* lesson 05 covers event_active() */
+    probe_step(observer, "activated");
     /* doc: end */
 
     if (write(fds[1], "x", 1) != 1) /* make reader's fd readable */
         die_errno("write");
-    probe_step(&reader, "seen");
+    probe_step(reader, "seen");
 
     /* doc: dispatch */
     trace("loop", "dispatch", NULL);
@@ -103,17 +105,17 @@ int main(void)
     show_event_pending("after its callback");
 
     /* Added again, then taken back with event_del() before anything happens. */
-    if (event_add(&reader, NULL) != 0)
+    if (event_add(reader, NULL) != 0)
         die("event_add");
-    probe_added(&reader, NULL);
-    if (event_del(&reader) != 0)
+    probe_added(reader, NULL);
+    if (event_del(reader) != 0)
         die("event_del");
-    probe_step(&reader, "deleted");
+    probe_step(reader, "deleted");
     /* doc: end */
 
     /* Nothing to free for the events: their storage is static. */
-    probe_free(&reader);
-    probe_free(&observer);
+    probe_free(reader);
+    probe_free(observer);
     event_base_free(base);
     close(fds[0]);
     close(fds[1]);

@@ -22,9 +22,10 @@
 
 #include <stdlib.h>
 
-static struct event first;   /* one-shot timer */
-static struct event tick;    /* persistent timer */
-static struct event flagged; /* EV_TIMEOUT as an input flag */
+static struct event first_ev, tick_ev, flagged_ev; /* set up with evtimer_set(), event_set() */
+static struct event *first = &first_ev;     /* one-shot timer */
+static struct event *tick = &tick_ev;       /* persistent timer */
+static struct event *flagged = &flagged_ev; /* EV_TIMEOUT as an input flag */
 static int ticks;
 
 static const struct timeval first_after = { 0, 20 * 1000 };
@@ -66,9 +67,9 @@ static void on_first(int fd, short what, void *arg)
     (void)fd;
     struct event *self = arg;
     probe_callback(self, what);
-    if (event_add(&tick, &tick_every) != 0) /* re-armed every 10ms from now on */
+    if (event_add(tick, &tick_every) != 0) /* re-armed every 10ms from now on */
         die("event_add");
-    probe_added(&tick, &tick_every);
+    probe_added(tick, &tick_every);
     probe_after(self);
 }
 
@@ -87,31 +88,31 @@ int main(void)
         die("event_init");
 
     /* doc: setup */
-    evtimer_set(&first, on_first, &first);
-    event_set(&tick, -1, EV_PERSIST, on_tick, &tick);
-    event_set(&flagged, -1, EV_TIMEOUT, on_never, NULL);
-    probe_watch(&first, "first");
-    probe_watch(&tick, "tick");
-    probe_watch(&flagged, "flagged");
+    evtimer_set(first, on_first, first);
+    event_set(tick, -1, EV_PERSIST, on_tick, tick);
+    event_set(flagged, -1, EV_TIMEOUT, on_never, NULL);
+    probe_watch(first, "first");
+    probe_watch(tick, "tick");
+    probe_watch(flagged, "flagged");
 
     /* Accepted, and useless: an event waits for a timeout only when
        event_add() is given one. */
-    if (event_add(&flagged, NULL) != 0)
+    if (event_add(flagged, NULL) != 0)
         die("event_add");
-    probe_added(&flagged, NULL);
+    probe_added(flagged, NULL);
 
-    if (event_add(&first, &first_after) != 0)
+    if (event_add(first, &first_after) != 0)
         die("event_add");
-    probe_added(&first, &first_after);
+    probe_added(first, &first_after);
     /* doc: end */
 
     trace("loop", "dispatch", NULL);
     int result = event_dispatch();
     trace("loop", "returned", "result=%d", result);
 
-    probe_free(&first);
-    probe_free(&tick);
-    probe_free(&flagged);
+    probe_free(first);
+    probe_free(tick);
+    probe_free(flagged);
     event_base_free(base);
     return 0;
 }

@@ -50,24 +50,25 @@ int main(void)
     /* doc: setup */
     /* signal_set() is event_set() with EV_SIGNAL|EV_PERSIST: the event
        stays added until deleted. */
-    static struct event usr1;
-    signal_set(&usr1, SIGUSR1, on_sigusr1, &usr1);
-    probe_watch(&usr1, "usr1");
-    if (signal_add(&usr1, NULL) != 0)
+    static struct event usr1_ev;
+    struct event *usr1 = &usr1_ev;
+    signal_set(usr1, SIGUSR1, on_sigusr1, usr1);
+    probe_watch(usr1, "usr1");
+    if (signal_add(usr1, NULL) != 0)
         die("signal_add");
-    probe_added(&usr1, NULL);
+    probe_added(usr1, NULL);
 
     if (raise(SIGUSR1) != 0)
         die_errno("raise");
     trace_note("raise(SIGUSR1) returned");
-    probe_step(&usr1, "seen");
+    probe_step(usr1, "seen");
     /* doc: end */
 
     trace("loop", "dispatch", NULL);
     int result = event_dispatch();
     trace("loop", "returned", "result=%d", result);
 
-    probe_free(&usr1);
+    probe_free(usr1);
     event_base_free(base);
     return 0;
 }

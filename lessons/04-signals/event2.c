@@ -48,7 +48,8 @@ int main(void)
         die("event_base_new");
 
     /* doc: setup */
-    /* A signal event is EV_SIGNAL|EV_PERSIST: it stays added until deleted. */
+    /* evsignal_new() is event_new() with EV_SIGNAL|EV_PERSIST: the event
+       stays added until deleted. */
     struct event *usr1 = evsignal_new(base, SIGUSR1, on_sigusr1, event_self_cbarg());
     if (usr1 == NULL)
         die("evsignal_new");

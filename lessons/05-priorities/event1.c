@@ -108,8 +108,9 @@ int main(void)
     trace("loop", "returned", "result=%d", result);
 
     struct event *all[] = { urgent, normal1, normal2, low };
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         probe_free(all[i]); /* static storage: nothing to free */
+    }
     event_base_free(base);
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * Lesson 05, event2 style: priorities and manual activation.
  *
- * What it shows: event_base_priority_init() gives the base 3 priorities (0
- *   runs first; a new event gets the middle one); event_priority_set();
+ * What it shows: event_base_priority_init() gives the base 3 priorities
+ *   (0 runs first; a new event gets the middle one); event_priority_set();
  *   event_active() makes an event active by hand, with the flags its
  *   callback will see. Four events are activated lowest priority first, and
  *   run highest priority first; two of equal priority run in the order they
@@ -64,7 +64,8 @@ static void on_low(evutil_socket_t fd, short what, void *arg)
 static struct event *user_event(struct event_base *base, event_callback_fn cb,
                                 const char *name, int priority)
 {
-    /* fd -1 and no events: it becomes active only through event_active(). */
+    /* fd -1 and no events: it becomes active only through event_active().
+       event_new() gives it the middle priority of its base. */
     struct event *ev = event_new(base, -1, 0, cb, event_self_cbarg());
     if (ev == NULL)
         die("event_new");

@@ -1,14 +1,15 @@
 /*
  * Lesson 06, event1 style: stopping the loop.
  *
- * What it shows: two ways out of event_dispatch(), called from a callback
- *   while other events are active at three priorities:
- *   event_loopexit(NULL) lets more callbacks run first; event_loopbreak()
- *   returns as soon as the current callback does. Events left active stay
- *   active for the next loop. Then the loop's flags: EVLOOP_NONBLOCK runs
- *   what is ready and returns without waiting; EVLOOP_ONCE waits for
- *   something to happen, runs it and returns. 1.x could not ask why a loop
- *   ended: event_base_got_exit() and event_base_got_break() are 2.x.
+ * What it shows: two ways out of event_dispatch(), called from a
+ *   callback while other events are active at three priorities:
+ *   event_loopexit(NULL) lets more callbacks run first;
+ *   event_loopbreak() returns as soon as the current callback does.
+ *   Events left active stay active for the next loop. Then the loop's
+ *   flags: EVLOOP_NONBLOCK runs what is ready and returns without waiting;
+ *   EVLOOP_ONCE waits for something to happen, runs it and returns.
+ *   1.x could not ask why a loop ended: event_base_got_exit() and
+ *   event_base_got_break() are 2.x.
  * Run it:   make lesson-6          (both styles side by side)
  *           build/bin/06-event1    (this program alone)
  * Look for: after loopexit, "same" and "middle" still run but "low" does
@@ -23,9 +24,9 @@
 
 /* 1.x events live in storage the program owns; the pointers let the rest of
    the code read like the event2 variant's. */
-static struct event events[6];
-static struct event *stopper = &events[0], *same = &events[1], *middle = &events[2],
-                    *low = &events[3], *timer = &events[4], *keeper = &events[5];
+static struct event stopper_ev, same_ev, middle_ev, low_ev, timer_ev, keeper_ev;
+static struct event *stopper = &stopper_ev, *same = &same_ev, *middle = &middle_ev,
+                    *low = &low_ev, *timer = &timer_ev, *keeper = &keeper_ev;
 static enum { STOP_WITH_EXIT, STOP_WITH_BREAK } stop_with;
 
 /* doc: stopper */
@@ -56,7 +57,8 @@ static void on_event(int fd, short what, void *arg)
 }
 
 static struct event *make_event(struct event *ev, int fd, short events,
-                                void (*cb)(int, short, void *), const char *name, int priority)
+                                void (*cb)(int, short, void *),
+                                const char *name, int priority)
 {
     event_set(ev, fd, events, cb, ev);
     if (event_priority_set(ev, priority) != 0)
@@ -145,8 +147,9 @@ int main(void)
         die("event_del");
     probe_step(keeper, "deleted");
     struct event *all[] = { stopper, same, middle, low, timer, keeper };
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         probe_free(all[i]); /* static storage: nothing to free */
+    }
     event_base_free(base);
     close(fds[0]);
     close(fds[1]);

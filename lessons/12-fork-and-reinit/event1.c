@@ -89,9 +89,6 @@ static _Noreturn void child(struct event_base *base, struct event *reader, int f
 
 static void round_trip(bool reinit)
 {
-    static struct event reader_ev; /* set up with event_set() */
-    struct event *reader = &reader_ev;
-
     trace_note("round %d: the child %s event_reinit()", reinit ? 2 : 1,
                reinit ? "calls" : "does not call");
     int fds[2];
@@ -104,6 +101,8 @@ static void round_trip(bool reinit)
         die("event_init");
     trace("base", "created", "method=%s", event_get_method());
 
+    static struct event reader_ev;
+    struct event *reader = &reader_ev;
     event_set(reader, fds[0], EV_READ, on_readable, reader);
     probe_watch(reader, "reader");
     if (event_add(reader, NULL) != 0)
