@@ -4,12 +4,12 @@
  * What it shows: a bufferevent on one end of a socketpair; the program
  *   plays the peer by hand on the other end. bufferevent_new() takes the
  *   callbacks and uses the base event_init() made (bufferevent_base_set()
- *   names it explicitly); there are no options. A new bufferevent writes
- *   but does not read: what the peer sent waits in the socket until
- *   bufferevent_enable(EV_READ). Both buffers are first in, first out, and
- *   what bufferevent_read() takes out of the input buffer is gone. The
- *   event callback reports EOF and errors with EVBUFFER_* flags. Last: 1.x
- *   had no bufferevent options.
+ *   names it explicitly); there are no options.
+ *   A new bufferevent writes but does not read: what the peer sent waits
+ *   in the socket until bufferevent_enable(EV_READ). Both buffers are
+ *   first in, first out, and what bufferevent_read() takes out of the
+ *   input buffer is gone. The event callback reports EOF and errors with
+ *   EVBUFFER_* flags. Last: 1.x had no bufferevent options.
  * Run it:   make lesson-7          (both styles side by side)
  *           build/bin/07-event1    (this program alone)
  * Look for: the first "loop returned result=1" with no read callback

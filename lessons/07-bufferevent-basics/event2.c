@@ -4,11 +4,12 @@
  * What it shows: a bufferevent on one end of a socketpair; the program
  *   plays the peer by hand on the other end. bufferevent_socket_new() names
  *   its base and takes options; bufferevent_setcb() sets the read, write and
- *   event callbacks. A new bufferevent writes but does not read: what the
- *   peer sent waits in the socket until bufferevent_enable(EV_READ). Both
- *   buffers are first in, first out, and what bufferevent_read() takes out
- *   of the input buffer is gone. The event callback reports EOF and errors
- *   with BEV_EVENT_* flags. Last, what the options change.
+ *   event callbacks.
+ *   A new bufferevent writes but does not read: what the peer sent waits
+ *   in the socket until bufferevent_enable(EV_READ). Both buffers are
+ *   first in, first out, and what bufferevent_read() takes out of the
+ *   input buffer is gone. The event callback reports EOF and errors with
+ *   BEV_EVENT_* flags. Last, what the options change.
  * Run it:   make lesson-7          (both styles side by side)
  *           build/bin/07-event2    (this program alone)
  * Look for: the first "loop returned result=1" with no read callback

@@ -90,8 +90,8 @@ static void data_and_length(void)
 
     /* doc: data */
     trace_style("%zu of the bytes are contiguous", evbuffer_get_contiguous_space(buf));
-    /* One pointer to all the bytes: the chunks are copied into one. No NUL
-       is added, so print with the length. */
+    /* One pointer to all the bytes: evbuffer_pullup(buf, -1) copies
+       the chunks into one. No NUL is added, so print with the length. */
     size_t length = evbuffer_get_length(buf);
     unsigned char *data = evbuffer_pullup(buf, -1);
     if (data == NULL)
