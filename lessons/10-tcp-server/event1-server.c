@@ -4,11 +4,11 @@
  * What it shows: the listening socket is made by hand (socket, bind to
  *   127.0.0.1, listen), and a persistent EV_READ event on it says when
  *   connections wait: its callback accept()s them. Each client gets a
- *   bufferevent_new() that echoes every byte it reads, in one thread, for
- *   any number of clients. A client whose echo piles up (it sends but does
- *   not read) is not read from until its output has drained: backpressure.
- *   SIGINT or SIGTERM leaves the loop; then every client, the listening
- *   socket and the base are freed.
+ *   bufferevent_new() that echoes every byte it reads.
+ *   One thread serves any number of clients. A client whose echo piles up
+ *   (it sends but does not read) is not read from until its output has
+ *   drained: backpressure. SIGINT or SIGTERM leaves the loop; then every
+ *   client, the listening socket and the base are freed.
  * Run it:   make lesson-10          (server and client, both styles)
  *           build/bin/10-event1-server --port 5555, and in another terminal
  *           nc 127.0.0.1 5555 (type; Ctrl-D hangs up; Ctrl-C stops the server)
@@ -102,7 +102,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 }
 
 /* Runs after a write that leaves at most OUTPUT_LOW bytes in the output
-   (the write low watermark, set in on_accept). */
+   (the write low watermark, set in add_client). */
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
@@ -138,6 +138,40 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 /* doc: end */
 
+/* doc: client */
+/* A new connection on fd: a client record and a bufferevent that echoes. */
+static void add_client(int fd)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        fprintf(stderr, "out of memory: refusing a client\n");
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->id = ++accepted;
+    c->bev = bufferevent_new(fd, on_read, on_write, on_event, c);
+    if (c->bev == NULL || bufferevent_base_set(base, c->bev) != 0) {
+        fprintf(stderr, "bufferevent_new failed: refusing client %d\n", c->id);
+        if (c->bev != NULL)
+            bufferevent_free(c->bev);
+        close(fd);
+        free(c);
+        return;
+    }
+    c->next = clients;
+    if (clients != NULL)
+        clients->prev = c;
+    clients = c;
+    open_clients++;
+    trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
+
+    bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
+    if (bufferevent_enable(c->bev, EV_READ) != 0) /* writing is on already */
+        drop_client(c, "bufferevent_enable");
+}
+/* doc: end */
+
 /* doc: accept */
 static void on_accept(int listen_fd, short what, void *arg)
 {
@@ -154,34 +188,14 @@ static void on_accept(int listen_fd, short what, void *arg)
                 fprintf(stderr, "accept failed: %s\n", strerror(errno));
             return;
         }
-        struct client *c = calloc(1, sizeof *c);
-        if (c == NULL || evutil_make_socket_nonblocking(fd) != 0) {
-            fprintf(stderr, "cannot set up a client: refusing it\n");
+        /* A bufferevent needs a non-blocking socket, and on Linux accept()
+           returns a blocking one whatever the listening socket is. */
+        if (evutil_make_socket_nonblocking(fd) != 0) {
+            fprintf(stderr, "evutil_make_socket_nonblocking failed: refusing a client\n");
             close(fd);
-            free(c);
             continue;
         }
-        c->fd = fd;
-        c->id = ++accepted;
-        c->bev = bufferevent_new(fd, on_read, on_write, on_event, c);
-        if (c->bev == NULL || bufferevent_base_set(base, c->bev) != 0) {
-            fprintf(stderr, "bufferevent_new failed: refusing client %d\n", c->id);
-            if (c->bev != NULL)
-                bufferevent_free(c->bev);
-            close(fd);
-            free(c);
-            continue;
-        }
-        c->next = clients;
-        if (clients != NULL)
-            clients->prev = c;
-        clients = c;
-        open_clients++;
-        trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
-
-        bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
-        if (bufferevent_enable(c->bev, EV_READ) != 0) /* writing is on already */
-            drop_client(c, "bufferevent_enable");
+        add_client(fd);
     }
 }
 /* doc: end */
@@ -198,13 +212,14 @@ static void on_signal(int signum, short what, void *arg)
 }
 /* doc: end */
 
-static void add_signal(struct event *ev, int signum, const char *name)
+static struct event *add_signal(struct event *ev, int signum, const char *name)
 {
     signal_set(ev, signum, on_signal, ev);
     probe_watch(ev, name);
     if (signal_add(ev, NULL) != 0)
         die("signal_add");
     probe_added(ev, NULL);
+    return ev;
 }
 
 static void free_signal(struct event *ev)
@@ -217,7 +232,6 @@ static void free_signal(struct event *ev)
 
 int main(int argc, char **argv)
 {
-    static struct event listen_event, sigint, sigterm;
     struct net_options options;
     net_parse_options(argc, argv, NET_SERVER, &options);
     net_ignore_sigpipe();
@@ -243,14 +257,16 @@ int main(int argc, char **argv)
     if (evutil_make_socket_nonblocking(listen_fd) != 0)
         die("evutil_make_socket_nonblocking");
     net_announce(listen_fd);
+    static struct event listen_event;
     event_set(&listen_event, listen_fd, EV_READ | EV_PERSIST, on_accept, NULL);
     if (event_add(&listen_event, NULL) != 0)
         die("event_add");
     trace_style("socket, bind, listen by hand; an EV_READ|EV_PERSIST event accepts");
     /* doc: end */
 
-    add_signal(&sigint, SIGINT, "sigint");
-    add_signal(&sigterm, SIGTERM, "sigterm");
+    static struct event sigint_ev, sigterm_ev; /* set up with signal_set() */
+    struct event *sigint = add_signal(&sigint_ev, SIGINT, "sigint");
+    struct event *sigterm = add_signal(&sigterm_ev, SIGTERM, "sigterm");
     net_release_stop_signals();
 
     trace("loop", "dispatch", NULL);
@@ -264,8 +280,8 @@ int main(int argc, char **argv)
         die("event_del");
     close(listen_fd);
     trace("listener", "freed", NULL);
-    free_signal(&sigint);
-    free_signal(&sigterm);
+    free_signal(sigint);
+    free_signal(sigterm);
     event_base_free(base);
     /* doc: end */
     return 0;

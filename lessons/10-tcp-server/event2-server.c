@@ -4,10 +4,11 @@
  * What it shows: evconnlistener_new_bind() makes the listening socket
  *   (socket, bind to 127.0.0.1, listen) and accept()s for us, calling back
  *   once per new connection. Each client gets a bufferevent that echoes
- *   every byte it reads, in one thread, for any number of clients. A client
- *   whose echo piles up (it sends but does not read) is not read from until
- *   its output has drained: backpressure. SIGINT or SIGTERM leaves the loop;
- *   then every client, the listener and the base are freed.
+ *   every byte it reads.
+ *   One thread serves any number of clients. A client whose echo piles up
+ *   (it sends but does not read) is not read from until its output has
+ *   drained: backpressure. SIGINT or SIGTERM leaves the loop; then every
+ *   client, the listener and the base are freed.
  * Run it:   make lesson-10          (server and client, both styles)
  *           build/bin/10-event2-server --port 5555, and in another terminal
  *           nc 127.0.0.1 5555 (type; Ctrl-D hangs up; Ctrl-C stops the server)
@@ -95,7 +96,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 }
 
 /* Runs after a write that leaves at most OUTPUT_LOW bytes in the output
-   (the write low watermark, set in on_accept). */
+   (the write low watermark, set in add_client). */
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
@@ -131,6 +132,38 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 /* doc: end */
 
+/* doc: client */
+/* A new connection on fd: a client record and a bufferevent that echoes. */
+static void add_client(evutil_socket_t fd)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        fprintf(stderr, "out of memory: refusing a client\n");
+        evutil_closesocket(fd);
+        return;
+    }
+    c->id = ++accepted;
+    c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        fprintf(stderr, "bufferevent_socket_new failed: refusing client %d\n", c->id);
+        evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    c->next = clients;
+    if (clients != NULL)
+        clients->prev = c;
+    clients = c;
+    open_clients++;
+    trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
+
+    bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
+    if (bufferevent_enable(c->bev, EV_READ) != 0) /* writing is on already */
+        drop_client(c, "bufferevent_enable");
+}
+/* doc: end */
+
 /* doc: accept */
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
                       struct sockaddr *peer, int peer_length, void *arg)
@@ -139,32 +172,9 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd,
     (void)peer;
     (void)peer_length;
     (void)arg;
-    struct client *c = calloc(1, sizeof *c);
-    if (c == NULL) {
-        fprintf(stderr, "out of memory: refusing a client\n");
-        evutil_closesocket(fd);
-        return;
-    }
-    c->id = ++accepted;
-    /* The listener made fd non-blocking, as a bufferevent needs. */
-    c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        fprintf(stderr, "bufferevent_socket_new failed: refusing client %d\n", c->id);
-        evutil_closesocket(fd);
-        free(c);
-        return;
-    }
-    c->next = clients;
-    if (clients != NULL)
-        clients->prev = c;
-    clients = c;
-    open_clients++;
-    trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
-
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
-    if (bufferevent_enable(c->bev, EV_READ) != 0) /* writing is on already */
-        drop_client(c, "bufferevent_enable");
+    /* The listener took the connection with accept() and made the socket
+       non-blocking, as a bufferevent needs. */
+    add_client(fd);
 }
 /* doc: end */
 

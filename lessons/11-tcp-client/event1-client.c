@@ -123,8 +123,6 @@ static void on_connect_done(int sock, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-    static struct event connecting;
-
     /* Fixed: the note's sockaddr_in was never filled in, nor cast to
        struct sockaddr * for the call. */
     struct net_options options;
@@ -150,6 +148,7 @@ int main(int argc, char **argv)
         event_base_free(base);
         return 1;
     }
+    static struct event connecting;
     /* Set up before the loop runs, so nothing can be missed. */
     event_set(&connecting, fd, EV_WRITE, on_connect_done, base);
     if (event_add(&connecting, NULL) != 0)

@@ -155,6 +155,39 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 /* doc: end */
 
 /* doc: listener */
+static void add_client(int fd)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        fprintf(stderr, "out of memory: refusing a client\n");
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->id = ++accepted;
+    /* Fixed: the callbacks are read_cb, write_cb, event_cb, and the
+       results are checked. */
+    c->bev = bufferevent_new(fd, read_cb, write_cb, event_cb, c);
+    if (c->bev == NULL || bufferevent_base_set(base, c->bev) != 0) {
+        fprintf(stderr, "bufferevent_new failed: refusing client %d\n", c->id);
+        if (c->bev != NULL)
+            bufferevent_free(c->bev);
+        close(fd);
+        free(c);
+        return;
+    }
+    c->next = clients;
+    if (clients != NULL)
+        clients->prev = c;
+    clients = c;
+    open_clients++;
+    trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
+
+    bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
+    if (bufferevent_enable(c->bev, EV_READ) != 0)
+        drop_client(c, "bufferevent_enable");
+}
+
 static void listener_cb(int listen_fd, short what, void *arg)
 {
     (void)what;
@@ -168,36 +201,12 @@ static void listener_cb(int listen_fd, short what, void *arg)
                 fprintf(stderr, "accept failed: %s\n", strerror(errno));
             return;
         }
-        struct client *c = calloc(1, sizeof *c);
-        if (c == NULL || evutil_make_socket_nonblocking(fd) != 0) {
-            fprintf(stderr, "cannot set up a client: refusing it\n");
+        if (evutil_make_socket_nonblocking(fd) != 0) { /* as a bufferevent needs */
+            fprintf(stderr, "evutil_make_socket_nonblocking failed: refusing a client\n");
             close(fd);
-            free(c);
             continue;
         }
-        c->fd = fd;
-        c->id = ++accepted;
-        /* Fixed: the callbacks are read_cb, write_cb, event_cb, and the
-           results are checked. */
-        c->bev = bufferevent_new(fd, read_cb, write_cb, event_cb, c);
-        if (c->bev == NULL || bufferevent_base_set(base, c->bev) != 0) {
-            fprintf(stderr, "bufferevent_new failed: refusing client %d\n", c->id);
-            if (c->bev != NULL)
-                bufferevent_free(c->bev);
-            close(fd);
-            free(c);
-            continue;
-        }
-        c->next = clients;
-        if (clients != NULL)
-            clients->prev = c;
-        clients = c;
-        open_clients++;
-        trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
-
-        bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
-        if (bufferevent_enable(c->bev, EV_READ) != 0)
-            drop_client(c, "bufferevent_enable");
+        add_client(fd);
     }
 }
 /* doc: end */
@@ -212,13 +221,14 @@ static void on_signal(int signum, short what, void *arg)
     probe_after(self);
 }
 
-static void add_signal(struct event *ev, int signum, const char *name)
+static struct event *add_signal(struct event *ev, int signum, const char *name)
 {
     signal_set(ev, signum, on_signal, ev);
     probe_watch(ev, name);
     if (signal_add(ev, NULL) != 0)
         die("signal_add");
     probe_added(ev, NULL);
+    return ev;
 }
 
 static void free_signal(struct event *ev)
@@ -231,7 +241,6 @@ static void free_signal(struct event *ev)
 
 int main(int argc, char **argv)
 {
-    static struct event listen_event, sigint, sigterm;
     /* Fixed: the note's sockaddr_in was never filled in (family, address
        and port were whatever the stack held), and went to the call without
        the cast to struct sockaddr *. */
@@ -258,6 +267,7 @@ int main(int argc, char **argv)
     if (evutil_make_socket_nonblocking(listen_fd) != 0)
         die("evutil_make_socket_nonblocking");
     net_announce(listen_fd);
+    static struct event listen_event;
     event_set(&listen_event, listen_fd, EV_READ | EV_PERSIST, listener_cb, NULL);
     if (event_add(&listen_event, NULL) != 0)
         die("event_add");
@@ -266,8 +276,9 @@ int main(int argc, char **argv)
 
     /* Fixed: nothing ever ended the note's loop, so the frees after it
        never ran. */
-    add_signal(&sigint, SIGINT, "sigint");
-    add_signal(&sigterm, SIGTERM, "sigterm");
+    static struct event sigint_ev, sigterm_ev; /* set up with signal_set() */
+    struct event *sigint = add_signal(&sigint_ev, SIGINT, "sigint");
+    struct event *sigterm = add_signal(&sigterm_ev, SIGTERM, "sigterm");
     net_release_stop_signals();
 
     trace("loop", "dispatch", NULL);
@@ -280,8 +291,8 @@ int main(int argc, char **argv)
         die("event_del");
     close(listen_fd);
     trace("listener", "freed", NULL);
-    free_signal(&sigint);
-    free_signal(&sigterm);
+    free_signal(sigint);
+    free_signal(sigterm);
     event_base_free(base);
     return 0;
 }

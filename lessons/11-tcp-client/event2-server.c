@@ -149,13 +149,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 /* doc: end */
 
 /* doc: listener */
-static void listener_cb(struct evconnlistener *listener, evutil_socket_t fd,
-                        struct sockaddr *peer, int peer_length, void *arg)
+static void add_client(evutil_socket_t fd)
 {
-    (void)listener;
-    (void)peer;
-    (void)peer_length;
-    (void)arg;
     struct client *c = calloc(1, sizeof *c);
     if (c == NULL) {
         fprintf(stderr, "out of memory: refusing a client\n");
@@ -172,6 +167,8 @@ static void listener_cb(struct evconnlistener *listener, evutil_socket_t fd,
         free(c);
         return;
     }
+    /* Fixed: bufferevent_setcb(), not bufferevent_set_cb(); EV_READ. */
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     c->next = clients;
     if (clients != NULL)
         clients->prev = c;
@@ -179,11 +176,19 @@ static void listener_cb(struct evconnlistener *listener, evutil_socket_t fd,
     open_clients++;
     trace("listener", "accepted", "client=%d open=%d", c->id, open_clients);
 
-    /* Fixed: bufferevent_setcb(), not bufferevent_set_cb(); EV_READ. */
-    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW, 0);
     if (bufferevent_enable(c->bev, EV_READ) != 0)
         drop_client(c, "bufferevent_enable");
+}
+
+static void listener_cb(struct evconnlistener *listener, evutil_socket_t fd,
+                        struct sockaddr *peer, int peer_length, void *arg)
+{
+    (void)listener;
+    (void)peer;
+    (void)peer_length;
+    (void)arg;
+    add_client(fd); /* accept()ed and made non-blocking by the listener */
 }
 /* doc: end */
 
