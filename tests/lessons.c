@@ -360,6 +360,18 @@ START_TEST(lesson_has_readme_and_walkthrough)
     ck_assert_msg(readme != NULL, "%s is missing", readme_path);
     ck_assert_msg(access(walkthrough, R_OK) == 0, "%s is missing", walkthrough);
     ck_assert_msg(strstr(readme, link) != NULL, "%s does not link to %s", readme_path, link);
+    /* Their titles carry the directory's number: "# Lesson 08: ...",
+       "# Walkthrough 08: ..." (a renumbering must not leave one behind). */
+    char number[3], want[32];
+    number_of(dirs[_i], number);
+    snprintf(want, sizeof want, "# Lesson %s: ", number);
+    ck_assert_msg(strncmp(readme, want, strlen(want)) == 0, "%s does not start with \"%s\"",
+                  readme_path, want);
+    char *text = read_file(walkthrough);
+    snprintf(want, sizeof want, "# Walkthrough %s: ", number);
+    ck_assert_msg(text != NULL && strncmp(text, want, strlen(want)) == 0,
+                  "%s does not start with \"%s\"", walkthrough, want);
+    free(text);
     free(readme);
     free(readme_path);
     free(walkthrough);
