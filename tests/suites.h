@@ -9,7 +9,7 @@
 Suite *lessons_suite(void);   /* tests/lessons.c: every lesson's trace */
 Suite *semantics_suite(void); /* tests/semantics.c: libevent's ordering rules */
 Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
-Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 07-08 */
+Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 07-09 */
 Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 12 */
 Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
