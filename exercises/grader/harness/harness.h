@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* --- Registering graded tests ------------------------------------------------ */
+/* --- Registering graded tests (register.c) ------------------------------------ */
 
 /* Each graded test is its own TCase named after the test (that name is what
    the manifest, exercises/NN-slug/points, gives points to), with its own
@@ -55,7 +55,7 @@ extern size_t harness_ncases;
 void exercise_tests(Suite *suite);
 void exercise_hidden_tests(Suite *suite) __attribute__((weak));
 
-/* --- Running the student's program ------------------------------------------- */
+/* --- Running the student's program (process.c) -------------------------------- */
 
 struct run_options {
     int timeout_ms;      /* wall-clock limit (default 5000) */
@@ -130,7 +130,7 @@ const char *outcome_describe(const struct outcome *o, char *buf, size_t size);
 /* Fail unless the program exited with status 0. */
 void assert_exited_zero(const struct outcome *o, const char *program);
 
-/* --- Judging output -------------------------------------------------------------- */
+/* --- Judging output (trace.c) ----------------------------------------------------- */
 
 /* At most max bytes of text on one line: newlines as \n, other control
    characters and non-ASCII as \xHH, "..." when cut. Returns a static
@@ -147,6 +147,8 @@ void assert_same_trace(const char *want, const char *got, const char *what);
    first fields joined by spaces: "alarm reply retry". Caller frees. */
 char *harness_subjects_of_step(const char *text, const char *step);
 
+/* --- Judging the code (purity.c) -------------------------------------------------- */
+
 /* Run .ci/purity.sh STYLE on the student's object OBJECT (e.g.
    "event2.o"); returns its complaints, one per line, with the scratch
    paths cut off ("" if the object is pure). Caller frees. */
@@ -162,7 +164,7 @@ char *harness_undefined_symbols(const char *object);
 /* Does the object call function (one of its nm -u names)? */
 bool harness_calls(const char *object, const char *function);
 
-/* --- Talking to the program over TCP ------------------------------------------ */
+/* --- Talking to the program over TCP (tcp.c) ----------------------------------- */
 
 /* Put the calling test in a network namespace of its own with only
    loopback up, so a server under test and the test's client share a

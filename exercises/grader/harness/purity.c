@@ -1,0 +1,115 @@
+/*
+ * purity.c - judging the code: the course's purity check and nm on the
+ * student's objects (harness.h). Both are trusted programs, run outside
+ * the sandbox.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "proc.h" /* run_program() */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { PURITY_TIMEOUT_MS = 30000, NM_TIMEOUT_MS = 10000 };
+
+/* Run a trusted program (.ci/lib/proc.h); what it printed, stdout then
+   stderr. */
+static char *capture(const char *const argv[], int timeout_ms, int *status)
+{
+    struct run_result r;
+    run_program(argv, NULL, timeout_ms, &r);
+    size_t len = strlen(r.out);
+    harness_append(&r.out, &len, r.err, strlen(r.err));
+    free(r.err);
+    *status = r.status;
+    return r.out;
+}
+
+/* text with the GRADE_PROGRAMS directory cut off the start of its lines:
+   "/long/scratch/path/event2.c: event2 style may not ..." -> "event2.c: ..." */
+static char *without_programs_dir(const char *text)
+{
+    const char *programs = harness_env("GRADE_PROGRAMS");
+    size_t plen = strlen(programs);
+    char *out = NULL;
+    size_t len = 0;
+    harness_append(&out, &len, "", 0);
+    for (const char *line = text; *line != '\0';) {
+        size_t n = strcspn(line, "\n");
+        if (n > plen + 1 && strncmp(line, programs, plen) == 0 && line[plen] == '/')
+            harness_append(&out, &len, line + plen + 1, n - plen - 1);
+        else
+            harness_append(&out, &len, line, n);
+        harness_append(&out, &len, "\n", 1);
+        line += n + (line[n] == '\n');
+    }
+    return out;
+}
+
+char *harness_purity(const char *style, const char *object)
+{
+    char *script = harness_join(harness_env("GRADE_COURSE"), ".ci/purity.sh");
+    char *path = harness_program_path(object);
+    const char *argv[] = { script, style, path, NULL };
+    int status;
+    char *text = capture(argv, PURITY_TIMEOUT_MS, &status);
+    char *out = without_programs_dir(text);
+    size_t len = strlen(out);
+    if (status != 0 && len == 0) {
+        static const char unexplained[] = "the purity check failed without saying why\n";
+        harness_append(&out, &len, unexplained, sizeof unexplained - 1);
+    }
+    if (status == 0)
+        out[0] = '\0';
+    free(text);
+    free(path);
+    free(script);
+    return out;
+}
+
+char *harness_undefined_symbols(const char *object)
+{
+    char *path = harness_program_path(object);
+    const char *argv[] = { "nm", "-u", "-P", path, NULL };
+    int status;
+    char *text = capture(argv, NM_TIMEOUT_MS, &status);
+    ck_assert_msg(status == 0, "grader error: nm failed on %s", object);
+    /* "name U" lines -> "name" */
+    char *out = NULL;
+    size_t len = 0;
+    harness_append(&out, &len, "", 0);
+    for (const char *line = text; *line != '\0';) {
+        size_t n = strcspn(line, "\n");
+        size_t name = strcspn(line, " \n");
+        harness_append(&out, &len, line, name);
+        harness_append(&out, &len, "\n", 1);
+        line += n + (line[n] == '\n');
+    }
+    free(text);
+    free(path);
+    return out;
+}
+
+void assert_style(const char *style, const char *object)
+{
+    char *report = harness_purity(style, object);
+    size_t n = strlen(object);
+    ck_assert_msg(*report == '\0', "%.*s.c is not %s style: %s", (int)(n > 2 ? n - 2 : n), object,
+                  style, harness_excerpt(report, strlen(report), 200));
+    free(report);
+}
+
+bool harness_calls(const char *object, const char *function)
+{
+    char *calls = harness_undefined_symbols(object);
+    size_t n = strlen(function);
+    bool found = false;
+    for (const char *line = calls; *line != '\0' && !found;) {
+        size_t len = strcspn(line, "\n");
+        found = len == n && strncmp(line, function, n) == 0;
+        line += len + (line[len] == '\n');
+    }
+    free(calls);
+    return found;
+}
