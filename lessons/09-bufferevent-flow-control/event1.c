@@ -30,7 +30,20 @@ struct pair {
     int fd, peer; /* the bufferevent's end; the other end, non-blocking */
 };
 
-static void on_event(struct bufferevent *bev, short what, void *arg);
+static const char *enabled_of(struct bufferevent *bev, char *buf, size_t size)
+{
+    return trace_flags(bev->enabled, buf, size); /* 1.x had no call for it: the public field */
+}
+
+/* Every bufferevent's; arg is its name. Reached only when the reader's
+   read timeout expires, which only the event2 variant waits for (part 3):
+   its line is a style-only one. */
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    char flags[64], enabled[64];
+    trace_style("%s event-cb what=%s enabled=%s", (const char *)arg,
+                trace_bev_flags(what, flags, sizeof flags), enabled_of(bev, enabled, sizeof enabled));
+}
 
 static void pair_open(struct pair *p, char *name, evbuffercb readcb, evbuffercb writecb)
 {
@@ -67,11 +80,6 @@ static size_t output_length(struct bufferevent *bev)
     return EVBUFFER_LENGTH(EVBUFFER_OUTPUT(bev));
 }
 
-static const char *enabled_of(struct bufferevent *bev, char *buf, size_t size)
-{
-    return trace_flags(bev->enabled, buf, size); /* 1.x had no call for it: the public field */
-}
-
 /* The marks as libevent holds them, read back from the public fields (1.x
    had no call to read them). */
 static void trace_watermarks(struct bufferevent *bev, const char *name)
@@ -92,16 +100,6 @@ static void loop_nonblock(void)
 {
     trace("loop", "nonblock", NULL);
     trace("loop", "returned", "result=%d", event_loop(EVLOOP_NONBLOCK));
-}
-
-/* Every bufferevent's; arg is its name. Reached only when the reader's
-   read timeout expires, which only the event2 variant waits for (part 3):
-   its line is a style-only one. */
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-    char flags[64], enabled[64];
-    trace_style("%s event-cb what=%s enabled=%s", (const char *)arg,
-                trace_bev_flags(what, flags, sizeof flags), enabled_of(bev, enabled, sizeof enabled));
 }
 
 /* --- 1. How much one read takes; 2. read watermarks ----------------------------- */

@@ -30,7 +30,20 @@ struct pair {
     int fd, peer; /* the bufferevent's end; the other end, non-blocking */
 };
 
-static void on_event(struct bufferevent *bev, short what, void *arg);
+static const char *enabled_of(struct bufferevent *bev, char *buf, size_t size)
+{
+    return trace_flags(bufferevent_get_enabled(bev), buf, size);
+}
+
+/* Every bufferevent's; arg is its name. Reached only when the reader's
+   read timeout expires, which only the event2 variant waits for (part 3):
+   its line is a style-only one. */
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    char flags[64], enabled[64];
+    trace_style("%s event-cb what=%s enabled=%s", (const char *)arg,
+                trace_bev_flags(what, flags, sizeof flags), enabled_of(bev, enabled, sizeof enabled));
+}
 
 static void pair_open(struct pair *p, char *name, bufferevent_data_cb readcb,
                       bufferevent_data_cb writecb)
@@ -69,11 +82,6 @@ static size_t output_length(struct bufferevent *bev)
     return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
-static const char *enabled_of(struct bufferevent *bev, char *buf, size_t size)
-{
-    return trace_flags(bufferevent_get_enabled(bev), buf, size);
-}
-
 /* The marks as libevent holds them, read back. */
 static void trace_watermarks(struct bufferevent *bev, const char *name)
 {
@@ -97,16 +105,6 @@ static void loop_nonblock(void)
 {
     trace("loop", "nonblock", NULL);
     trace("loop", "returned", "result=%d", event_base_loop(base, EVLOOP_NONBLOCK));
-}
-
-/* Every bufferevent's; arg is its name. Reached only when the reader's
-   read timeout expires, which only the event2 variant waits for (part 3):
-   its line is a style-only one. */
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-    char flags[64], enabled[64];
-    trace_style("%s event-cb what=%s enabled=%s", (const char *)arg,
-                trace_bev_flags(what, flags, sizeof flags), enabled_of(bev, enabled, sizeof enabled));
 }
 
 /* --- 1. How much one read takes; 2. read watermarks ----------------------------- */
