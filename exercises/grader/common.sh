@@ -14,6 +14,56 @@ fi
 die() { echo "error: $*" >&2; exit 2; }
 warn() { echo "warning: $*" >&2; }
 
+# The width to fit output to: COLUMNS when set, the terminal's on a
+# terminal, else 80 (a log, a pipe). Never less than 40.
+term_width() {
+    local w=${COLUMNS:-}
+    if [ -z "$w" ] && [ -t 1 ]; then
+        w=$(tput cols 2>/dev/null)
+    fi
+    if ! [[ $w =~ ^[0-9]+$ ]]; then
+        w=80
+    elif [ "$w" -lt 40 ]; then
+        w=40
+    fi
+    echo "$w"
+}
+
+# TEXT cut to WIDTH characters, its end marked with … when it was cut.
+fit() { # text width
+    if [ "${#1}" -le "$2" ]; then
+        printf '%s\n' "$1"
+    else
+        printf '%s…\n' "${1:0:$(($2 - 1))}"
+    fi
+}
+
+# PATH as the user should read it: relative to the top of the course tree
+# (where make runs) when it is inside it.
+show_path() { # path
+    local top
+    top=$(pwd)
+    case $1 in
+        "$top"/*) echo "${1#"$top"/}" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# "  LABEL PATH" on one line when it fits WIDTH, else PATH alone on the
+# next line, indented two more: a path is never cut.
+say_path() { # indent label path width
+    local line="$1$2 $3"
+    if [ "${#line}" -le "$4" ]; then
+        echo "$line"
+    else
+        echo "$1$2"
+        echo "$1  $3"
+    fi
+}
+
+# A release (make release) has no solutions; the course has all of them.
+is_release() { ! compgen -G 'exercises/[0-9][0-9]-*/solution' >/dev/null; }
+
 # The course's index: which exercises there are, and their titles.
 # shellcheck source=.ci/index.sh
 . .ci/index.sh
@@ -25,17 +75,41 @@ exercise_title() { index_title "$1"; }
 
 list_exercises() { index_list exercises; }
 
+# Fail saying what is wrong, the usage and an example, each on a line of
+# its own (lines that fit 80 columns).
+usage_error() { # message usage example
+    {
+        echo "error: $1"
+        echo "usage: $2"
+        echo "  e.g. $3"
+    } >&2
+    exit 2
+}
+
 # Print the directory of exercise $1 ("3", "03", "03-fix-tcp-client",
-# "exercises/03-fix-tcp-client"), or fail listing the exercises.
-resolve_exercise() {
+# "exercises/03-fix-tcp-client"), or fail saying the USAGE, an EXAMPLE, and
+# listing the exercises: as students name them (make exercise-N), or as
+# EXERCISE=N when USAGE has one.
+resolve_exercise() { # what usage example
+    local usage=${2:-make exercise-N} example=${3:-make exercise-3}
     index_find exercises "$1" && return 0
     {
         if [ -z "$1" ]; then
-            echo "error: no exercise given (a number: make exercise-3, make grade EXERCISE=3). The exercises are:"
+            echo "error: no exercise given"
         else
-            echo "error: there is no exercise '$1'. The exercises are:"
+            echo "error: there is no exercise '$1'"
         fi
-        list_exercises
+        echo "usage: $usage"
+        echo "  e.g. $example"
+        echo "The exercises are:"
+        if [[ $usage == *EXERCISE=* ]]; then
+            local n dir title
+            while IFS=$'\t' read -r n dir title; do
+                printf '  %s  %-44s EXERCISE=%d\n' "$n" "$(fit "$title" 44)" "$((10#$n))"
+            done < <(index_table exercises)
+        else
+            list_exercises
+        fi
     } >&2
     return 2
 }

@@ -37,28 +37,49 @@ if [ "${1:-}" = --student ]; then
     student=1
     shift
 fi
-[ $# -ge 2 ] && [ $# -le 3 ] || die "usage: make grade EXERCISE=N SUBMISSION=DIR [OUT=DIR]"
+usage="make grade EXERCISE=N SUBMISSION=DIR [OUT=DIR]"
+example="make grade EXERCISE=3 SUBMISSION=submissions-03/alice"
+if [ $student -eq 1 ]; then
+    usage="make exercise-N" example="make exercise-3"
+fi
+[ $# -ge 2 ] && [ $# -le 3 ] || usage_error "grade.sh takes 2 or 3 arguments" "$usage" "$example"
 exercise_arg=$1 submission=$2 out=${3:-}
 
-dir=$(resolve_exercise "$exercise_arg") || exit 2
+dir=$(resolve_exercise "$exercise_arg" "$usage" "$example") || exit 2
 slug=${dir#exercises/}
 number=${slug%%-*}
-[ -n "$submission" ] || die "no submission given: make grade EXERCISE=$exercise_arg SUBMISSION=DIR"
+[ -n "$submission" ] || usage_error "no submission given" "$usage" \
+    "make grade EXERCISE=$exercise_arg SUBMISSION=submissions-$number/alice"
 [ -d "$submission" ] || die "the submission directory '$submission' does not exist"
 submission=$(cd "$submission" && pwd)
 
-# The files a submission must hold: the starter's.
+# The files a submission must hold: the starter's, each a regular file of
+# at most 512 KiB. Every problem is said, on the one line of the error.
 mapfile -t files < <(starter_files "$dir")
-missing=()
+problems=() not_regular=0
 for f in "${files[@]}"; do
-    if [ -L "$submission/$f" ] || [ ! -f "$submission/$f" ]; then
-        missing+=("$f")
-    elif [ "$(stat -c %s "$submission/$f")" -gt $((512 * 1024)) ]; then
-        die "$submission/$f is larger than 512 KiB; not a source file for exercise $number"
+    path=$submission/$f
+    if [ -L "$path" ]; then
+        target=$(readlink -- "$path" | tr -d '\000-\037\177')
+        problems+=("$f is a symbolic link (to $(fit "$target" 80))")
+        not_regular=1
+    elif [ ! -e "$path" ]; then
+        problems+=("$f is missing")
+    elif [ ! -f "$path" ]; then
+        problems+=("$f is a $(stat -c %F -- "$path"), not a file")
+        not_regular=1
+    elif [ "$(stat -c %s -- "$path")" -gt $((512 * 1024)) ]; then
+        problems+=("$f is larger than 512 KiB ($(( $(stat -c %s -- "$path") / 1024 )) KiB): not a source file")
     fi
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    die "the submission $submission lacks ${missing[*]} (a regular file; exercise $number is graded on: ${files[*]})"
+if [ ${#problems[@]} -gt 0 ]; then
+    joined=$(printf '%s; ' "${problems[@]}")
+    joined=${joined%; }
+    [ $not_regular -eq 0 ] || joined+="; hand in regular files"
+    if [ $student -eq 1 ]; then
+        die "in $(show_path "$submission"): $joined (make reset-$((10#$number)) puts the starter back)"
+    fi
+    die "the submission $submission: $joined (exercise $number is graded on: ${files[*]})"
 fi
 check_manifest "$dir" || exit 2
 
@@ -150,35 +171,76 @@ fi
 # --- Scores ----------------------------------------------------------------------------
 # Each test's verdict and message come from the runner's results; the
 # points from the manifest. JSON is made by jq from files, never by hand.
+# What is printed fits the terminal (80 columns off one): a reason goes
+# under its test, wrapped, at most three lines, and a cut one ends in …
+# (results.json has every reason whole); paths are never cut.
+width=$(term_width)
 title=$(exercise_title "$dir")
 if [ $student -eq 1 ]; then
-    echo "${bold}$title${off}  ($submission)"
+    echo "${bold}$title${off}"
+    say_path "  " "your files:" "$(show_path "$submission")/" "$width"
 else
-    echo "Grading ${bold}$title${off}: $submission"
+    echo "Grading ${bold}$title${off}"
+    say_path "  " "submission:" "$submission" "$width"
+    if is_release; then
+        echo "  note: this copy of the course is a release, without the hidden tests:"
+        echo "  only the visible tests are graded"
+    fi
 fi
 if [ $built -eq 1 ]; then
     warnings=$(grep -c 'warning:' "$work/build.log")
     if [ "$warnings" -gt 0 ]; then
-        echo "  build: ok, $warnings warning(s); see $out/build.log"
+        say_path "  " "build: ok, $warnings warning(s); the compiler's output:" "$(show_path "$out/build.log")" "$width"
     else
         echo "  build: ok"
     fi
 else
-    echo "  ${red}build: $build_note${off}; the first errors:"
-    grep -m 5 -E 'error|did not' "$work/build.log" | cut -c1-200 | tr -d '\000-\010\013-\037\177' | sed 's/^/    | /'
+    if grep -q -E 'error|undefined reference|did not' "$work/build.log"; then
+        echo "  ${red}build: $build_note${off}; the first errors:"
+        grep -m 5 -E 'error|undefined reference|did not' "$work/build.log" | tr -d '\000-\010\013-\037\177' |
+            while IFS= read -r line; do fit "    $line" "$width"; done
+    else
+        echo "  ${red}build: $build_note${off}"
+    fi
+    say_path "  " "the whole build log:" "$(show_path "$out/build.log")" "$width"
 fi
 
-width=$(manifest_lines "$dir" | awk '{ if (length($1) > w) w = length($1) } END { print w + 0 }')
+# Print REASON (the first line of a file) under its test: wrapped to the
+# width, three lines at most. Sets cut=1 when it had to cut.
+reason_lines=3
+print_reason() { # file
+    local text lines=() more=0 i n
+    text=$(head -n 1 "$1" 2>/dev/null | tr -d '\000-\037\177')
+    n=$(sed -n '$=' "$1" 2>/dev/null)
+    [ "${n:-0}" -le 1 ] || more=1
+    [ -n "$text" ] || return 0
+    mapfile -t lines < <(printf '%s\n' "$text" | fold -s -w $((width - 6)) | sed 's/ *$//')
+    n=${#lines[@]}
+    if [ "$n" -gt $reason_lines ]; then
+        n=$reason_lines more=1
+    fi
+    for ((i = 0; i < n; i++)); do
+        if [ $more -eq 1 ] && [ $i -eq $((n - 1)) ]; then
+            cut=1
+            fit "      ${lines[i]}" $((width - 1)) | sed 's/…$//; s/$/…/'
+        else
+            echo "      ${lines[i]}"
+        fi
+    done
+}
+
+name_width=$(manifest_lines "$dir" | awk '{ if (length($1) > w) w = length($1) } END { print w + 0 }')
 : > "$work/tests.jsonl"
-score=0 max=0 passed_all=1
+score=0 max=0 passed_all=1 cut=0 count=0
 while read -r name points visibility; do
     if [ $student -eq 1 ] && [ "$visibility" != visible ]; then
         continue
     fi
+    count=$((count + 1))
     message_file="$work/results/$name.message"
     if [ $built -eq 0 ]; then
         result=fail
-        printf 'not built: %s (see the build output)\n' "$build_note" > "$work/note"
+        printf 'Not run: %s. The build log is at the top of the results.\n' "$build_note" > "$work/note"
         message_file="$work/note"
     elif [ -r "$work/results/$name.result" ]; then
         result=$(cat "$work/results/$name.result")
@@ -191,22 +253,25 @@ while read -r name points visibility; do
     [ "$result" = pass ] && got=$points
     score=$((score + got))
     max=$((max + points))
-    # One line, printable, short: a program's output quoted in a message
-    # can never pass for a line of the grader's own.
-    reason=$(head -n 1 "$message_file" 2>/dev/null | tr -d '\000-\037\177' | cut -c1-160)
     tag=""
-    [ "$visibility" != visible ] && tag=" (hidden)"
-    if [ "$result" = pass ]; then
-        printf '  %s✓%s %-*s %3s/%-3s%s\n' "$green" "$off" "$width" "$name" "$got" "$points" "$tag"
+    [ "$visibility" != visible ] && tag="  (hidden)"
+    if [ $built -eq 0 ]; then
+        passed_all=0 # one line for all of them, below
+    elif [ "$result" = pass ]; then
+        printf '  %s✓%s %-*s %3s/%s%s\n' "$green" "$off" "$name_width" "$name" "$got" "$points" "$tag"
     else
         passed_all=0
-        printf '  %s✗%s %-*s %3s/%-3s%s  %s\n' "$red" "$off" "$width" "$name" "$got" "$points" "$tag" "$reason"
+        printf '  %s✗%s %-*s %3s/%s%s\n' "$red" "$off" "$name_width" "$name" "$got" "$points" "$tag"
+        print_reason "$message_file"
     fi
     jq -n --arg name "$name" --argjson score "$got" --argjson max "$points" \
         --rawfile output "$message_file" --arg visibility "$visibility" \
         '{name: $name, score: $score, max_score: $max, output: $output, visibility: $visibility}' \
         >> "$work/tests.jsonl"
 done < <(manifest_lines "$dir")
+if [ $built -eq 0 ]; then
+    printf '  %s✗%s none of the %d tests ran, because the build failed: 0/%d\n' "$red" "$off" "$count" "$max"
+fi
 
 if [ $built -eq 1 ]; then
     printf 'Built; %s warning line(s).\n' "$(grep -c 'warning:' "$work/build.log")" > "$work/summary"
@@ -218,6 +283,9 @@ jq -s --rawfile output "$work/summary" --argjson time $((SECONDS - started)) \
     '{score: (map(.score) | add // 0), execution_time: $time, output: $output, tests: .}' \
     "$work/tests.jsonl" > "$out/results.json" || die "jq could not write $out/results.json"
 
+if [ $cut -eq 1 ]; then
+    say_path "" "… marks a cut reason; each is whole in" "$(show_path "$out/results.json")" "$width"
+fi
 if [ $student -eq 1 ]; then
     record_progress "$slug" "$score" "$max"
     echo "Points so far: $score/$max$([ $passed_all -eq 1 ] && echo "  ${green}all visible tests pass${off}")"
@@ -225,6 +293,6 @@ if [ $student -eq 1 ]; then
     [ $passed_all -eq 1 ]
     exit $?
 fi
-echo "results: $out/results.json"
+say_path "" "results:" "$(show_path "$out/results.json")" "$width"
 echo "SCORE: $score/$max"
 exit 0

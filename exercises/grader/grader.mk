@@ -113,29 +113,29 @@ grader: $(SANDBOX) $(EX_RUNNERS) $(EX_KIT_ALL) | need-jq ## Build the sandbox an
 test: grader
 
 # --- Instructors -----------------------------------------------------------------
-grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade one submission: make grade EXERCISE=N SUBMISSION=DIR [OUT=DIR]
+grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade one submission: EXERCISE=N SUBMISSION=DIR [OUT=DIR]
 	@$(GRADE_ENV) $(GRADER)/grade.sh "$(EXERCISE)" "$(SUBMISSION)" "$(OUT)"
 
-grade-all: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade every student: make grade-all EXERCISE=N SUBMISSIONS=DIR [OUT=DIR] [-j2]
-	@$(GRADE_ENV) JOBS="$(JOBS)" $(GRADER)/grade-all.sh "$(EXERCISE)" "$(SUBMISSIONS)" "$(OUT)"
+grade-all: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade every student: EXERCISE=N SUBMISSIONS=DIR [-j2]
+	@$(GRADE_ENV) JOBS="$(JOBS)" FORCE="$(FORCE)" $(GRADER)/grade-all.sh "$(EXERCISE)" "$(SUBMISSIONS)" "$(OUT)"
 
-grade-bench: $(call grader_deps_for,$(or $(EXERCISE),4)) | need-jq ## Time grading 30 copies of one submission with -j2 (EXERCISE=N, SUBMISSION=DIR)
+grade-bench: $(call grader_deps_for,$(or $(EXERCISE),4)) | need-jq ## Time grading 30 copies of a submission, 2 at a time
 	@$(GRADE_ENV) $(GRADER)/grade-bench.sh "$(EXERCISE)" "$(SUBMISSION)" "$(COPIES)"
 
-release: ## Write a student copy of the course (no solutions, no hidden tests): make release DEST=DIR
+release: ## Write a copy of the course for students: DEST=DIR
 	@$(GRADER)/release.sh "$(DEST)"
 
 # --- Students ----------------------------------------------------------------------
 exercises: ## List the exercises with your progress
 	@$(GRADE_ENV) $(GRADER)/student.sh list
 
-exercise-%: $$(call grader_deps_for,$$*) | need-jq ## Build and test your work on exercise N (exercises/NN-slug/work/)
+exercise-%: $$(call grader_deps_for,$$*) | need-jq ## Build and test your work on exercise N (in its work/)
 	@$(GRADE_ENV) $(GRADER)/student.sh test "$*"
 
 hint-%: ## Show the next hint for exercise N
 	@$(GRADE_ENV) $(GRADER)/student.sh hint "$*"
 
-reset-%: ## Put the starter files of exercise N back in its work/ (asks first)
+reset-%: ## Put exercise N's starter back in its work/ (asks first)
 	@$(GRADE_ENV) YES="$(YES)" $(GRADER)/student.sh reset "$*"
 
 # No number: the script says so and lists the exercises.

@@ -30,31 +30,36 @@ seen_hints() { # slug
 ensure_work() { # dir
     if [ ! -d "$1/work" ]; then
         mkdir -p "$1/work" && cp "$1"/starter/* "$1/work/" || die "cannot create $1/work"
-        echo "Your files for this exercise are in $1/work/ (a copy of the starter): edit them there."
+        echo "Your files for this exercise are in $1/work/,"
+        echo "a copy of the starter: edit them there."
     fi
 }
 
 list() {
     local d slug n total points max hints seen status
+    local colour
+    # Padded first, coloured after: the colour's escapes take no column.
     printf '  %-2s  %-44s %-12s %s\n' "" "exercise" "points" "hints seen"
     for d in $(exercise_dirs); do
         slug=${d#exercises/}; n=${slug%%-*}
         total=$(hint_files "$d" | wc -l)
         seen=$(seen_hints "$slug")
+        colour=""
         if [ -r "$(state_dir "$slug")/points" ]; then
             read -r points max < "$(state_dir "$slug")/points"
             status="$points/$max"
-            [ "$points" = "$max" ] && status="$status ${green}done${off}"
+            [ "$points" = "$max" ] && status="$status done" colour=$green
         elif [ -d "$d/work" ]; then
             status="started"
         else
-            status="${dim}not started${off}"
+            status="not started" colour=$dim
         fi
-        printf '  %s  %-44s %-12s %s/%s\n' "$n" "$(exercise_title "$d" | sed 's/^Exercise [0-9]*: //')" \
-            "$status" "$seen" "$total"
+        printf '  %s  %-44s %s%-12s%s %s/%s\n' "$n" "$(fit "$(index_short_title "$d")" 44)" \
+            "$colour" "$status" "${colour:+$off}" "$seen" "$total"
     done
     echo
-    echo "make exercise-N tests your work on exercise N; make hint-N gives a hint. docs/students.md says more."
+    echo "make exercise-N tests your work on exercise N, make hint-N gives a hint;"
+    echo "docs/students.md says more."
 }
 
 test_work() {
@@ -66,13 +71,14 @@ test_work() {
 
 hint() {
     local dir slug seen total next
-    dir=$(resolve_exercise "$1") || exit 2
+    dir=$(resolve_exercise "$1" "make hint-N" "make hint-3") || exit 2
     slug=${dir#exercises/}
     mapfile -t hints < <(hint_files "$dir")
     total=${#hints[@]}
     seen=$(seen_hints "$slug")
     if [ "$seen" -ge "$total" ]; then
-        echo "You have seen all $total hints for $(exercise_title "$dir" | sed 's/:.*//'); they are in $dir/hints/."
+        echo "You have seen all $total hints for $(exercise_title "$dir" | sed 's/:.*//');"
+        echo "they are in $dir/hints/."
         return 0
     fi
     next=$((seen + 1))
@@ -87,13 +93,18 @@ hint() {
 }
 
 reset() {
-    local dir answer
-    dir=$(resolve_exercise "$1") || exit 2
+    local dir answer n
+    dir=$(resolve_exercise "$1" "make reset-N" "make reset-3") || exit 2
     if [ -d "$dir/work" ] && [ "${YES:-}" != 1 ]; then
         if [ ! -t 0 ]; then
-            die "reset-$((10#$(basename "$dir" | cut -c1-2))) replaces your files in $dir/work/ with the starter; it asks first, and there is no terminal to ask on. Run it from a terminal, or say yes beforehand: make reset-N YES=1"
+            n=$((10#$(basename "$dir" | cut -c1-2)))
+            echo "error: make reset-$n replaces your files in $dir/work/" >&2
+            echo "with the starter. It asks first, and there is no terminal to ask on:" >&2
+            echo "run it from a terminal, or say yes beforehand: make reset-$n YES=1" >&2
+            exit 2
         fi
-        printf 'Replace your files in %s/work/ with the starter? Your changes will be lost. [y/N] ' "$dir"
+        echo "Replace your files in $dir/work/ with the starter?"
+        printf 'Your changes will be lost. [y/N] ' 
         read -r answer || answer=
         case $answer in
             y|Y|yes|YES) ;;
