@@ -7,7 +7,9 @@
 #   grade-bench.sh [EXERCISE] [SUBMISSION] [COPIES]
 #
 # Default: exercise 04's solution (servers, many connections: the heaviest
-# kind of test).
+# kind of test); a release has no solutions, so there SUBMISSION is needed.
+# It prints the load average before the run: the time means little on a
+# busy machine.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,12 +17,19 @@ cd "$here" || exit 2
 # shellcheck source=exercises/grader/common.sh
 . exercises/grader/common.sh
 
+usage="make grade-bench [EXERCISE=N] [SUBMISSION=DIR] [COPIES=N]"
+example="make grade-bench EXERCISE=3 SUBMISSION=submissions-03/alice"
 exercise=${1:-4}
-dir=$(resolve_exercise "$exercise") || exit 2
-submission=${2:-$dir/solution}
+dir=$(resolve_exercise "$exercise" "$usage" "$example") || exit 2
+submission=${2:-}
+if [ -z "$submission" ]; then
+    [ -d "$dir/solution" ] ||
+        usage_error "$dir has no solution to time here (a release has none): give SUBMISSION" "$usage" "$example"
+    submission=$dir/solution
+fi
 copies=${3:-30}
-[[ $copies =~ ^[1-9][0-9]*$ ]] || die "COPIES must be a positive number"
-[ -d "$submission" ] || die "no submission '$submission'"
+[[ $copies =~ ^[1-9][0-9]*$ ]] || die "COPIES must be a positive number, not '$copies'"
+[ -d "$submission" ] || die "the submission directory '$submission' does not exist"
 
 bench=$BUILD/grade-bench
 rm -rf "$bench" && mkdir -p "$bench/submissions"
@@ -28,12 +37,17 @@ for i in $(seq -w 1 "$copies"); do
     mkdir -p "$bench/submissions/student-$i"
     cp "$submission"/* "$bench/submissions/student-$i/"
 done
-echo "grade-bench: $copies copies of $submission, exercise $(basename "$dir"), 2 at a time"
+echo "grade-bench: $copies copies of $submission, exercise $(basename "$dir"),"
+echo "2 at a time; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
 JOBS=2 exercises/grader/grade-all.sh "$dir" "$bench/submissions" "$bench/grades" > "$bench/grade-all.log" 2>&1
 status=$?
 end=$(date +%s.%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-tail -n 2 "$bench/grade-all.log"
-printf 'grade-bench: %d submissions in %.1f s with 2 jobs on %d cores\n' "$copies" "$seconds" "$(nproc)"
-[ $status -eq 0 ] && [ "$(cat "$bench"/grades/*/status | grep -c '^graded$')" -eq "$copies" ]
+graded=$(cat "$bench"/grades/*/status 2>/dev/null | grep -c '^graded$')
+printf 'grade-bench: %d submissions in %.1f s with 2 jobs on %d cores; %d graded\n' \
+    "$copies" "$seconds" "$(nproc)" "$graded"
+if [ $status -ne 0 ] || [ "$graded" -ne "$copies" ]; then
+    echo "error: grading did not go through: see $(show_path "$bench/grade-all.log")" >&2
+    exit 1
+fi
