@@ -2,14 +2,21 @@
 # release.sh DEST - what `make release` runs: write a student copy of the
 # course to DEST, a new (or empty) directory.
 #
-# Copied: the course's own top-level entries (Makefile, README.md,
-# lessons/, event1/, event2/, exercises/, tests/, docs/, .ci/, .gitignore),
-# as they are, so the copy builds, runs the lessons and tests exercises the
-# same way; grading it gives the visible tests only. Left out: the
-# solutions (exercises/*/solution/), the hidden tests
-# (exercises/*/tests/hidden*.c, and their lines in each points file),
-# students' work/ directories, and anything else at the top of the tree
-# (build/, .git/, a directory of submissions).
+# Copied: the course's own top-level entries (Makefile, lessons/, event1/,
+# event2/, exercises/, tests/, docs/, .ci/, .gitignore), as they are, so
+# the copy builds, runs the lessons and tests exercises the same way;
+# grading it gives the visible tests only. Left out: the solutions
+# (exercises/*/solution/), the hidden tests (exercises/*/tests/hidden*.c,
+# and their lines in each points file), students' work/ directories, and
+# anything else at the top of the tree (build/, .git/, a directory of
+# submissions).
+#
+# Written for students, from exercises/grader/release/: README.md (the
+# course's own speaks to instructors too), exercises/README.md, and
+# docs/instructors.md (a page saying that grading happens elsewhere, so
+# links to it still lead somewhere). Their tables of lessons and exercises
+# come from the index (.ci/index.sh), in place of a line
+# "<!-- release: lessons -->" or "<!-- release: exercises -->".
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -18,7 +25,8 @@ cd "$here" || exit 2
 . exercises/grader/common.sh
 
 dest=${1:-}
-[ -n "$dest" ] || die "no destination: make release DEST=DIR"
+[ -n "$dest" ] || usage_error "no destination given (a new directory, outside the course)" \
+    "make release DEST=DIR" "make release DEST=../libevent-course-2025"
 if [ -e "$dest" ] && { [ ! -d "$dest" ] || [ -n "$(ls -A "$dest")" ]; }; then
     die "$dest exists and is not an empty directory; give a new one"
 fi
@@ -30,7 +38,7 @@ case $dest/ in
 esac
 
 entries=()
-for e in Makefile README.md lessons event1 event2 exercises tests docs .ci .gitignore; do
+for e in Makefile lessons event1 event2 exercises tests docs .ci .gitignore; do
     [ -e "$e" ] && entries+=("$e")
 done
 tar -C "$here" --exclude='exercises/*/solution' --exclude='exercises/*/tests/hidden*.c' \
@@ -42,7 +50,36 @@ for points in "$dest"/exercises/*/points; do
         mv "$points.new" "$points" || die "cannot rewrite $points"
 done
 
+# The pages a student reads first, written for students.
+# A table of KIND (lessons or exercises), linked from a page in FROM (the
+# release's top, or exercises/).
+table() { # kind from
+    local n d title target
+    target=$(index_target "$1")
+    printf '| | %s | |\n|---|---|---|\n' "${target}"
+    while IFS=$'\t' read -r n d title; do
+        [ "$2" = exercises ] && d=${d#exercises/}
+        printf '| %s | [%s](%s/) | `make %s-%d` |\n' "$n" "$title" "$d" "$target" "$((10#$n))"
+    done < <(index_table "$1")
+}
+student_page() { # template destination from
+    table lessons "$3" > "$work/lessons" && table exercises "$3" > "$work/exercises" &&
+    awk -v lessons="$work/lessons" -v exercises="$work/exercises" '
+        function insert(file,  line) { while ((getline line < file) > 0) print line; close(file) }
+        $0 == "<!-- release: lessons -->" { insert(lessons); next }
+        $0 == "<!-- release: exercises -->" { insert(exercises); next }
+        { print }' "$1" > "$2" || die "cannot write $2"
+}
+work=$(mktemp -d) || die "cannot create a temporary directory"
+trap 'rm -rf "$work"' EXIT
+templates=exercises/grader/release
+student_page "$templates/README.md" "$dest/README.md" .
+student_page "$templates/exercises-README.md" "$dest/exercises/README.md" exercises
+cp "$templates/instructors.md" "$dest/docs/instructors.md" || die "cannot write $dest/docs/instructors.md"
+
 left=$(cd "$dest" && find . -path './exercises/*/solution' -o -path './exercises/*/tests/hidden*' | head -n 5)
 [ -z "$left" ] || die "the copy still holds: $left"
 n=$(ls -d "$dest"/exercises/[0-9][0-9]-*/ | wc -l)
-echo "release: wrote $dest: the course and $n exercises (starters, hints, visible tests); no solutions, no hidden tests"
+echo "release: wrote $dest:"
+echo "  the course and $n exercises (starters, hints, visible tests), with a"
+echo "  README for students; no solutions, no hidden tests"
