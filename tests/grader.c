@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,32 @@ static int count_lines_starting(const char *text, const char *prefix)
         line = nl + 1;
     }
     return count;
+}
+
+/* The columns a line of UTF-8 text takes (one per character: ✓, ✗ and …
+   are one column each). */
+static int columns(const char *line, size_t len)
+{
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)line[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Every line of TEXT fits WIDTH columns, but a path alone on its line (no
+   space after the indentation), which is never cut. */
+static void assert_lines_fit(const char *what, const char *text, int width)
+{
+    for (const char *line = text; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        if (columns(line, len) > width) {
+            size_t indent = strspn(line, " ");
+            bool path_alone = memchr(line + indent, ' ', len - indent) == NULL;
+            ck_assert_msg(path_alone, "%s: a line is wider than %d columns:\n%.*s\nin:\n%s", what,
+                          width, (int)len, line, text);
+        }
+        line += len + (line[len] == '\n');
+    }
 }
 
 /* jq's answer about a file (one line, no newline), or NULL if jq failed. */
@@ -255,11 +282,29 @@ static void grade_everything(void)
     open_host_listener();
     char *q_scratch = shell_quote(scratch), *q_build = shell_quote(build_abs);
     const char *flags = build_flags();
+    /* Two more: the first exercise's starter with a line that is not C
+       added to each file (grades/broken), and exercise 03's starter graded
+       for a terminal of 40 columns (grades/narrow). */
+    char *q_first = shell_quote(exercises[0]);
+    char *q_third = nexercises >= 3 ? shell_quote(exercises[2]) : strdup("none");
+    char *extra;
+    if (asprintf(&extra,
+                 "mkdir -p \"$0\"/broken \"$0\"/grades/broken \"$0\"/grades/narrow\n"
+                 "for f in %1$s/starter/*; do\n"
+                 "  cp \"$f\" \"$0\"/broken/ && echo 'this is not C' >> \"$0/broken/${f##*/}\"\n"
+                 "done\n"
+                 "{ exercises/grader/grade.sh %1$s \"$0\"/broken \"$0\"/grades/broken\n"
+                 "  echo $? > \"$0\"/grades/broken/exit; } > \"$0\"/grades/broken/grade.log 2>&1 &\n"
+                 "{ COLUMNS=40 exercises/grader/grade.sh %2$s %2$s/starter \"$0\"/grades/narrow\n"
+                 "  echo $? > \"$0\"/grades/narrow/exit; } > \"$0\"/grades/narrow/grade.log 2>&1 &\n",
+                 q_first, q_third) < 0)
+        abort();
     /* Three starters and solutions at a time, and three hostile
        submissions; $0 is the scratch directory. */
     if (asprintf(&command,
                  "export BUILD=%2$s KIT_CFLAGS='-O2 -g' %3$s\n"
                  "mkdir -p %1$s/grades\n"
+                 "%5$s"
                  "%4$s"
                  "while IFS=$'\\t' read -r exercise submission out; do\n"
                  "  printf '%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\"\n"
@@ -270,8 +315,12 @@ static void grade_everything(void)
                  q_scratch, q_build, flags,
                  hostile_run ? "JOBS=3 exercises/grader/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
                                "> \"$0\"/hostile.log 2>&1 &\n"
-                             : "") < 0)
+                             : "",
+                 extra) < 0)
         abort();
+    free(extra);
+    free(q_first);
+    free(q_third);
     const char *argv[] = { "bash", "-c", command, scratch, NULL };
     run_program(argv, NULL, GRADING_TIMEOUT_MS, &r);
     if (r.status != 0 || r.timed_out)
@@ -430,6 +479,116 @@ START_TEST(starters_and_solutions_build_without_warnings)
             free(out);
         }
     }
+}
+END_TEST
+
+/* What grade.sh prints fits 80 columns (its output is not a terminal
+   here): a reason goes under its test, wrapped. */
+START_TEST(grading_output_fits_80_columns)
+{
+    assert_graded();
+    for (size_t i = 0; i < nexercises; i++) {
+        for (int which = 0; which < 2; which++) {
+            if (which == 1 && !has_solution(exercises[i]))
+                continue;
+            char *out = grade_dir(exercises[i], which == 0 ? "starter" : "solution"), *path;
+            if (asprintf(&path, "%s/grade.log", out) < 0)
+                abort();
+            char *log = read_file(path);
+            ck_assert_msg(log != NULL, "%s was not graded", out);
+            assert_lines_fit(path, log, 80);
+            free(log);
+            free(path);
+            free(out);
+        }
+    }
+}
+END_TEST
+
+/* A submission that does not compile: its first errors once, where the
+   whole build log is, one line for the tests that did not run; and in
+   results.json every test of the manifest, with 0 points and the reason. */
+START_TEST(a_failed_build_is_reported_once)
+{
+    assert_graded();
+    char *out, *log_path, *json;
+    if (asprintf(&out, "%s/grades/broken", scratch) < 0 ||
+        asprintf(&log_path, "%s/grade.log", out) < 0 || asprintf(&json, "%s/results.json", out) < 0)
+        abort();
+    int score, max;
+    read_grade(out, &score, &max);
+    ck_assert_int_eq(score, 0);
+    char *log = read_file(log_path);
+    ck_assert_msg(strstr(log, "build: the submission did not compile; the first errors:") != NULL &&
+                      strstr(log, "error:") != NULL,
+                  "grade.sh does not show the first errors:\n%s", log);
+    ck_assert_msg(strstr(log, "the whole build log:") != NULL && strstr(log, "/build.log") != NULL,
+                  "grade.sh does not say where the build log is:\n%s", log);
+    ck_assert_msg(count_lines_starting(log, "  ✗") == 1 && count_lines_starting(log, "  ✓") == 0,
+                  "grade.sh prints a line per test that did not run:\n%s", log);
+    ck_assert_msg(strstr(log, "not built") == NULL, "grade.sh repeats \"not built\":\n%s", log);
+    char *tests = jq("[.tests[] | select(.score == 0 and (.output | startswith(\"Not run: \")))]"
+                     " | length",
+                     json);
+    char *manifest;
+    if (asprintf(&manifest, "cd %s && sed -e 's/#.*//' -e '/^[[:space:]]*$/d' points | wc -l",
+                 exercises[0]) < 0)
+        abort();
+    struct run_result r;
+    run_shell(manifest, 10000, &r);
+    ck_assert_msg(tests != NULL && atoi(tests) == atoi(r.out) && atoi(r.out) > 0,
+                  "results.json has %s tests not run, the manifest %s", tests, r.out);
+    char want[64];
+    snprintf(want, sizeof want, "none of the %d tests ran", atoi(r.out));
+    ck_assert_msg(strstr(log, want) != NULL, "grade.sh does not say \"%s\":\n%s", want, log);
+    assert_lines_fit(log_path, log, 80);
+    run_result_free(&r);
+    free(manifest);
+    free(tests);
+    free(log);
+    free(json);
+    free(log_path);
+    free(out);
+}
+END_TEST
+
+/* On a terminal of 40 columns, a reason too long for three lines is cut,
+   the cut marked with …, and the output says where each is whole. */
+START_TEST(a_cut_reason_is_marked)
+{
+    assert_graded();
+    char *out, *log_path, *json;
+    if (asprintf(&out, "%s/grades/narrow", scratch) < 0 ||
+        asprintf(&log_path, "%s/grade.log", out) < 0 || asprintf(&json, "%s/results.json", out) < 0)
+        abort();
+    char *log = read_file(log_path);
+    ck_assert_msg(log != NULL, "%s was not graded", out);
+    /* Some reason of this starter needs more than three lines of 34. */
+    char *longest = jq("[.tests[].output | split(\"\\n\")[0] | length] | max", json);
+    ck_assert_msg(longest != NULL && atoi(longest) > 3 * 34,
+                  "no reason of %s is long enough to be cut (longest: %s)", out, longest);
+    int reason_lines = 0, cut_lines = 0;
+    for (const char *line = log; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        if (strncmp(line, "      ", 6) == 0) {
+            reason_lines++;
+            ck_assert_msg(columns(line, len) <= 40, "a reason's line is wider than 40:\n%.*s\n%s",
+                          (int)len, line, log);
+            if (len >= strlen("…") && strncmp(line + len - strlen("…"), "…", strlen("…")) == 0)
+                cut_lines++;
+        }
+        line += len + (line[len] == '\n');
+    }
+    ck_assert_msg(reason_lines > 0 && cut_lines > 0, "no reason was cut and marked with …:\n%s",
+                  log);
+    ck_assert_msg(strstr(log, "… marks a cut reason; each is whole in") != NULL &&
+                      strstr(log, "/results.json") != NULL,
+                  "grade.sh does not say where the cut reasons are whole:\n%s", log);
+    free(longest);
+    free(log);
+    free(json);
+    free(log_path);
+    free(out);
 }
 END_TEST
 
@@ -611,11 +770,12 @@ static void assert_refused(const char *args, const char *message)
 START_TEST(unknown_exercise_fails_and_lists_the_exercises)
 {
     assert_refused("grade EXERCISE=99 SUBMISSION=exercises", "there is no exercise '99'");
-    assert_refused("grade EXERCISE=99 SUBMISSION=exercises", "make exercise-1");
+    assert_refused("grade EXERCISE=99 SUBMISSION=exercises", "EXERCISE=1\n");
     assert_refused("grade EXERCISE=echo SUBMISSION=exercises", "there is no exercise 'echo'");
     assert_refused("grade SUBMISSION=exercises", "no exercise given");
     assert_refused("grade-all EXERCISE=0 SUBMISSIONS=exercises", "there is no exercise '0'");
     assert_refused("exercise-42", "there is no exercise '42'");
+    assert_refused("exercise-42", "make exercise-1\n");
     assert_refused("hint-x", "there is no exercise 'x'");
 }
 END_TEST
@@ -630,20 +790,138 @@ START_TEST(missing_submission_fails_clearly)
 }
 END_TEST
 
+/* A command without what it needs says its usage, naming every required
+   variable, and an example; on lines that fit 80 columns. */
+START_TEST(usage_names_every_required_variable)
+{
+    static const struct {
+        const char *args, *usage, *example;
+    } cases[] = {
+        { "grade", "usage: make grade EXERCISE=N SUBMISSION=DIR", "e.g. make grade EXERCISE=3 SUBMISSION=" },
+        { "grade EXERCISE=3", "usage: make grade EXERCISE=N SUBMISSION=DIR", "e.g. make grade EXERCISE=3 SUBMISSION=" },
+        { "grade SUBMISSION=exercises", "usage: make grade EXERCISE=N SUBMISSION=DIR", "e.g. make grade EXERCISE=3" },
+        { "grade-all", "usage: make grade-all EXERCISE=N SUBMISSIONS=DIR", "e.g. make grade-all EXERCISE=3 SUBMISSIONS=" },
+        { "grade-all EXERCISE=3", "usage: make grade-all EXERCISE=N SUBMISSIONS=DIR", "e.g. make grade-all EXERCISE=3 SUBMISSIONS=" },
+        { "release", "usage: make release DEST=DIR", "e.g. make release DEST=" },
+        { "grade-bench EXERCISE=x", "usage: make grade-bench [EXERCISE=N] [SUBMISSION=DIR]", "e.g. make grade-bench EXERCISE=3 SUBMISSION=" },
+        { "exercise-", "usage: make exercise-N", "e.g. make exercise-3" },
+        { "hint-", "usage: make hint-N", "e.g. make hint-3" },
+        { "reset-", "usage: make reset-N", "e.g. make reset-3" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct run_result r;
+        run_make(cases[i].args, &r);
+        ck_assert_msg(r.status != 0, "make %s succeeded:\n%s", cases[i].args, r.out);
+        ck_assert_msg(strstr(r.err, cases[i].usage) != NULL && strstr(r.err, cases[i].example) != NULL,
+                      "make %s does not say \"%s\" and \"%s\":\n%s", cases[i].args, cases[i].usage,
+                      cases[i].example, r.err);
+        assert_lines_fit(cases[i].args, r.err, 80);
+        run_result_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(missing_files_fail_clearly)
 {
     char *dir = make_temp_dir(), *args, *link;
     if (asprintf(&args, "grade EXERCISE=03 SUBMISSION=%s", dir) < 0)
         abort();
-    /* An empty directory; then the file as a symbolic link. */
-    assert_refused(args, "lacks event2-client.c");
+    /* An empty directory; the file as a symbolic link; as a directory. */
+    assert_refused(args, "event2-client.c is missing (exercise 03 is graded on: event2-client.c)");
     if (asprintf(&link, "%s/event2-client.c", dir) < 0)
         abort();
     ck_assert_int_eq(symlink("/etc/passwd", link), 0);
-    assert_refused(args, "lacks event2-client.c (a regular file");
+    assert_refused(args, "event2-client.c is a symbolic link (to /etc/passwd); hand in regular files");
+    ck_assert_int_eq(unlink(link), 0);
+    ck_assert_int_eq(mkdir(link, 0755), 0);
+    assert_refused(args, "event2-client.c is a directory, not a file; hand in regular files");
     remove_tree(dir);
     free(link);
     free(args);
+    free(dir);
+}
+END_TEST
+
+/* grade-all never replaces the gradebook of another run without a word:
+   another SUBMISSIONS (or exercise) into the same OUT is refused, saying
+   which run is there, unless FORCE=1, which removes that run first; the
+   same SUBMISSIONS again re-grades. The submissions here lack their files
+   (not graded, quickly); one student's name is long, and a stray file is
+   reported, not skipped silently. */
+START_TEST(grade_all_keeps_another_runs_gradebook)
+{
+    char *dir = make_temp_dir(), *abs_dir = absolute(dir), *setup;
+    if (asprintf(&setup,
+                 "cd %s && mkdir -p a/alice b/bob b/a-student-whose-name-is-long-enough-to-be-cut-short out"
+                 " && touch b/notes.zip",
+                 abs_dir) < 0)
+        abort();
+    struct run_result r;
+    run_shell(setup, 10000, &r);
+    ck_assert_msg(r.status == 0, "setting up failed: %s", r.err);
+    run_result_free(&r);
+    char *first, *second, *forced, *other_exercise, *gradebook;
+    if (asprintf(&first, "grade-all EXERCISE=3 SUBMISSIONS=%1$s/a OUT=%1$s/out", abs_dir) < 0 ||
+        asprintf(&second, "grade-all EXERCISE=3 SUBMISSIONS=%1$s/b OUT=%1$s/out", abs_dir) < 0 ||
+        asprintf(&forced, "grade-all EXERCISE=3 SUBMISSIONS=%1$s/b OUT=%1$s/out FORCE=1", abs_dir) < 0 ||
+        asprintf(&other_exercise, "grade-all EXERCISE=2 SUBMISSIONS=%1$s/b OUT=%1$s/out", abs_dir) < 0 ||
+        asprintf(&gradebook, "%s/out/gradebook.csv", abs_dir) < 0)
+        abort();
+
+    run_make(first, &r);
+    ck_assert_msg(r.status == 0, "make %s:\n%s%s", first, r.out, r.err);
+    run_result_free(&r);
+    char *csv = read_file(gradebook);
+    ck_assert_msg(csv != NULL && strstr(csv, "\n\"alice\",") != NULL, "no gradebook of a:\n%s", csv);
+    free(csv);
+
+    /* Another SUBMISSIONS: refused, the gradebook of a kept. */
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "graded 20"); /* the date */
+    assert_refused(second, want);
+    snprintf(want, sizeof want, "; SUBMISSIONS:\n    %s/a\n", abs_dir);
+    assert_refused(second, want);
+    assert_refused(second, "or replace that run (its gradebook, its students' directories): FORCE=1");
+    assert_refused(other_exercise, "OUT holds the gradebook of another run");
+    csv = read_file(gradebook);
+    ck_assert_msg(csv != NULL && strstr(csv, "\n\"alice\",") != NULL && strstr(csv, "bob") == NULL,
+                  "the refused run changed the gradebook:\n%s", csv);
+    free(csv);
+
+    /* The same SUBMISSIONS again: re-graded. */
+    run_make(first, &r);
+    ck_assert_msg(r.status == 0, "grading a again: make %s:\n%s%s", first, r.out, r.err);
+    run_result_free(&r);
+
+    /* FORCE=1: a's run is gone, b's is there. */
+    run_make(forced, &r);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "FORCE=1: removing the run") != NULL,
+                  "make %s:\n%s%s", forced, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "skipped, not directories: notes.zip") != NULL,
+                  "grade-all does not say it skipped b/notes.zip:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "] a-student-whose-name-is-long-enough-to-be-cut-short not graded: ev") !=
+                      NULL && strstr(r.out, "…\n") != NULL,
+                  "grade-all's progress line is not cut and marked:\n%s", r.out);
+    assert_lines_fit(forced, r.out, 80);
+    run_result_free(&r);
+    csv = read_file(gradebook);
+    ck_assert_msg(csv != NULL && strstr(csv, "\n\"bob\",") != NULL && strstr(csv, "alice") == NULL,
+                  "after FORCE=1, the gradebook is not b's:\n%s", csv);
+    free(csv);
+    char *alice;
+    if (asprintf(&alice, "%s/out/alice", abs_dir) < 0)
+        abort();
+    ck_assert_msg(access(alice, F_OK) != 0, "FORCE=1 left a's student directory %s", alice);
+    free(alice);
+
+    remove_tree(dir);
+    free(gradebook);
+    free(other_exercise);
+    free(forced);
+    free(second);
+    free(first);
+    free(setup);
+    free(abs_dir);
     free(dir);
 }
 END_TEST
@@ -661,9 +939,16 @@ START_TEST(make_help_lists_the_exercise_targets)
     run_make("help", &r);
     const char *targets[] = { "make grade ", "make grade-all", "make release", "make exercises",
                               "make exercise-N", "make hint-N", "make reset-N", "make grade-bench" };
-    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-        ck_assert_msg(strstr(r.out, targets[i]) != NULL, "make help lacks %s:\n%s", targets[i],
-                      r.out);
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        const char *line = strstr(r.out, targets[i]);
+        ck_assert_msg(line != NULL, "make help lacks %s:\n%s", targets[i], r.out);
+        /* The line of the grader's target fits 80 columns. */
+        while (line > r.out && line[-1] != '\n')
+            line--;
+        size_t len = strcspn(line, "\n");
+        ck_assert_msg(columns(line, len) <= 80, "make help's line is wider than 80 columns:\n%.*s",
+                      (int)len, line);
+    }
     run_result_free(&r);
 }
 END_TEST
@@ -836,17 +1121,99 @@ START_TEST(student_commands_work_in_a_release)
         free(command);                                                  \
     } while (0)
 
+    /* The pages a student reads first are written for students: no
+       instructor's command, no solution, no memcheck; the README links
+       every lesson and exercise, and every relative link leads somewhere. */
+    char *pages;
+    if (asprintf(&pages,
+                 "cd %s || exit 2\n"
+                 "for f in README.md exercises/README.md docs/instructors.md; do\n"
+                 "  grep -n -i -E 'make grade|make release|grade-all|grade-bench|solution|memcheck|hidden test'"
+                 "    \"$f\" | sed \"s|^|$f: |\"\n"
+                 "done\n"
+                 "for d in $(.ci/index.sh dirs lessons) $(.ci/index.sh dirs exercises); do\n"
+                 "  grep -q \"]($d/)\" README.md || echo \"README.md does not link $d\"\n"
+                 "done\n"
+                 "for f in README.md exercises/README.md docs/instructors.md docs/students.md; do\n"
+                 "  grep -o '](\\([^)]*\\))' \"$f\" | sed 's/^](//; s/)$//; s/#.*//' |\n"
+                 "    grep -v -E '^(https?:|mailto:|$)' | while read -r l; do\n"
+                 "      [ -e \"$(dirname \"$f\")/$l\" ] || echo \"$f: a link to $l leads nowhere\"\n"
+                 "    done\n"
+                 "done\n",
+                 q_course) < 0)
+        abort();
+    run_shell(pages, 20000, &r);
+    ck_assert_msg(r.status == 0 && r.out[0] == '\0', "the release's pages are not a student's:\n%s%s",
+                  r.out, r.err);
+    run_result_free(&r);
+    free(pages);
+
     STUDENT("exercise-2");
     ck_assert_msg(r.status != 0, "make exercise-2 on the starter succeeded:\n%s", r.out);
     ck_assert_msg(strstr(r.out, "✓ activation_order_is_unchanged") != NULL &&
                       strstr(r.out, "✗ callbacks_run_in_the_required_order") != NULL &&
                       strstr(r.out, "Points so far: 3/10") != NULL,
                   "make exercise-2 on the starter:\n%s%s", r.out, r.err);
+    assert_lines_fit("make exercise-2", r.out, 80);
     run_result_free(&r);
 
     STUDENT("exercises");
     ck_assert_msg(r.status == 0 && strstr(r.out, "3/10") != NULL && strstr(r.out, "not started"),
                   "make exercises does not show the progress:\n%s", r.out);
+    assert_lines_fit("make exercises", r.out, 80);
+    run_result_free(&r);
+
+    /* On a terminal the list is coloured, its columns still aligned (the
+       colour's escapes take no column); never with NO_COLOR. */
+    for (int plain = 0; plain < 2; plain++) {
+        if (asprintf(&command, "cd %s && %sscript -qec 'make --no-print-directory exercises' /dev/null",
+                     q_course, plain ? "NO_COLOR=1 " : "") < 0)
+            abort();
+        run_shell(command, MAKE_TIMEOUT_MS, &r);
+        free(command);
+        ck_assert_msg(r.status == 0 && (strstr(r.out, "\033[") == NULL) == plain,
+                      "make exercises on a terminal%s:\n%s", plain ? " with NO_COLOR=1" : "", r.out);
+        /* Without the escapes, every row's hints column is where the
+           header's is. */
+        char *text = strdup(r.out), *o = text;
+        for (const char *p = r.out; *p != '\0'; p++) {
+            if (*p == '\033') {
+                p += strspn(p + 1, "[0123456789;") + 1; /* ESC [ ... m */
+                continue;
+            }
+            if (*p != '\r')
+                *o++ = *p;
+        }
+        *o = '\0';
+        const char *header = strstr(text, "hints seen");
+        ck_assert_ptr_nonnull(header);
+        const char *start = header;
+        while (start > text && start[-1] != '\n')
+            start--;
+        int column = columns(start, (size_t)(header - start)), rows = 0;
+        for (const char *line = strchr(header, '\n') + 1; strncmp(line, "  0", 3) == 0; rows++) {
+            size_t len = strcspn(line, "\n");
+            ck_assert_msg(columns(line, len) > column && line[column - 1] == ' ' &&
+                              line[column] >= '0' && line[column] <= '9',
+                          "make exercises: the hints column is not aligned:\n%s", text);
+            line += len + 1;
+        }
+        ck_assert_msg(rows >= 6, "make exercises lists %d exercises:\n%s", rows, text);
+        free(text);
+        run_result_free(&r);
+    }
+
+    /* The instructor's commands, run in a release, say what a release
+       lacks: grading counts the visible tests only; grade-bench has no
+       solution to time. */
+    STUDENT("grade EXERCISE=2 SUBMISSION=exercises/02-callback-order/starter");
+    ck_assert_msg(r.status == 0 && strstr(r.out, "note: this copy of the course is a release") != NULL &&
+                      strstr(r.out, "SCORE: 3/10") != NULL,
+                  "make grade in a release:\n%s%s", r.out, r.err);
+    run_result_free(&r);
+    STUDENT("grade-bench");
+    ck_assert_msg(r.status != 0 && strstr(r.err, "(a release has none): give SUBMISSION") != NULL,
+                  "make grade-bench in a release:\n%s%s", r.out, r.err);
     run_result_free(&r);
 
     for (int i = 1; i <= 4; i++) {
@@ -932,6 +1299,9 @@ Suite *grader_suite(void)
     tcase_add_test(grading, every_starter_scores_below_full_marks);
     tcase_add_test(grading, every_solution_scores_full_marks);
     tcase_add_test(grading, starters_and_solutions_build_without_warnings);
+    tcase_add_test(grading, grading_output_fits_80_columns);
+    tcase_add_test(grading, a_failed_build_is_reported_once);
+    tcase_add_test(grading, a_cut_reason_is_marked);
     tcase_add_test(grading, hostile_submissions_get_their_expected_scores);
     tcase_add_test(grading, gradebook_has_a_row_per_submission);
     tcase_add_test(grading, grading_leaves_no_process_running);
@@ -944,6 +1314,8 @@ Suite *grader_suite(void)
     tcase_add_test(input, unknown_exercise_fails_and_lists_the_exercises);
     tcase_add_test(input, missing_submission_fails_clearly);
     tcase_add_test(input, missing_files_fail_clearly);
+    tcase_add_test(input, usage_names_every_required_variable);
+    tcase_add_test(input, grade_all_keeps_another_runs_gradebook);
     tcase_add_test(input, release_refuses_an_occupied_destination);
     tcase_add_test(input, make_help_lists_the_exercise_targets);
     tcase_add_test(input, every_exercise_is_complete);
