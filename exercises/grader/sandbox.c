@@ -159,7 +159,9 @@ struct run {
     size_t report_got;
     bool init_gone;
     enum ending stop;     /* END_RUNNING until the sandbox stops the run */
-    long long deadline, stopped_at, kill_at;
+    long long deadline;   /* the wall-clock limit, on now_ms()'s clock */
+    long long stopped_at; /* when the sandbox stopped the run (-1: it has not) */
+    long long kill_at;    /* when to kill the init process (-1: no need) */
 };
 
 static struct config cfg = {
