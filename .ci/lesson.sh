@@ -13,7 +13,8 @@
 # A lesson with several programs ("roles": event1-server.c, event1-client.c,
 # event2-...) is run as a session per style by `course serve`: the server on
 # port 0, each other role against the port it printed, then SIGTERM to the
-# server, which must exit 0. Each role's trace is compared with
+# server, which must exit 0. Roles without a server (event1-wrong.c,
+# event1-right.c, ...) each run alone. Each role's trace is compared with
 # expected-ROLE.trace; a server's first line, "listening on
 # 127.0.0.1:PORT", is not part of it.
 #
@@ -166,12 +167,25 @@ roles_of() { # dir
     echo $roles
 }
 
+# One style's roles, each alone (a lesson without a server). Writes
+# STYLE-ROLE.out, .err and .rc into $tmp.
+run_alone() { # n style roles tmp
+    local n=$1 style=$2 roles=$3 tmp=$4 role program
+    for role in $roles; do
+        program="$bin/$n-$style-$role"
+        [ -x "$program" ] || { echo "${red}$program is missing: run make lesson-$((10#$n))${off}" >&2; return 1; }
+        "$course" run "$program" > "$tmp/$style-$role.out" 2> "$tmp/$style-$role.err"
+        echo $? > "$tmp/$style-$role.rc"
+    done
+}
+
 # One style's session: the server on port 0, then every other role with
 # --port, one after the other. Writes into $tmp: STYLE-ROLE.out (the trace;
 # the server's without its first line), STYLE-ROLE.err, STYLE-ROLE.rc.
 # Returns non-zero if the server could not be started.
 run_session() { # n style roles tmp
     local n=$1 style=$2 roles=$3 tmp=$4 role program clients="" rc
+    case " $roles " in *" server "*) ;; *) run_alone "$@"; return ;; esac
     program="$bin/$n-$style-server"
     [ -x "$program" ] || { echo "${red}$program is missing: run make lesson-$((10#$n))${off}" >&2; return 1; }
     for role in $roles; do
