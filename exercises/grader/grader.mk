@@ -12,7 +12,7 @@ SANDBOX := $(BIN)/sandbox
 # included when it is there; `make release` leaves it out), with the
 # course's tool library (.ci/lib: running trusted programs, reading files)
 # and the support archive (lessons/lib: the clock).
-HARNESS_SRCS := $(wildcard $(GRADER)/harness/*.c)
+HARNESS_SRCS := $(wildcard $(GRADER)/harness/*.c) $(GRADER)/loopback.c
 HARNESS_OBJS := $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(HARNESS_SRCS)) $(TOOL_LIB_OBJS) $(SUPPORT_LIB)
 exercise_runner = $(EX_BUILD)/$(notdir $(1))/runner
 EX_RUNNERS := $(foreach d,$(EXERCISE_DIRS),$(call exercise_runner,$(d)))
@@ -38,15 +38,17 @@ grader_deps_for = $(SANDBOX) $(EX_KIT_ALL) \
     $(foreach d,$(call exercise_dir_for,$(1)),$(call exercise_runner,$(d)))
 GRADE_ENV = BUILD=$(BUILD) CC="$(CC)" KIT_CFLAGS="$(CFLAGS)"
 
-$(SANDBOX): $(GRADER)/sandbox.c | need-libevent
+# The sandbox is its own program: its source, the loopback helper it
+# shares with the harness, and the course's clock.
+$(SANDBOX): $(GRADER)/sandbox.c $(GRADER)/loopback.c lessons/lib/clock.c | need-libevent
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I$(GRADER) $(ALL_CFLAGS) -o $@ $^
 
 $(EX_BUILD)/obj/%.o: exercises/%.c | need-check
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CPPFLAGS) -I$(GRADER)/harness -I.ci/lib $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I$(GRADER) -I$(GRADER)/harness -I.ci/lib $(CHECK_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
 
 define runner_rule
 $(call exercise_runner,$(1)): $(HARNESS_OBJS) $(patsubst exercises/%.c,$(EX_BUILD)/obj/%.o,$(wildcard $(1)/tests/*.c))

@@ -39,6 +39,9 @@
  *     isolation pid,net,mount,user,uid|pgroup   (what was achieved)
  */
 #define _GNU_SOURCE
+#include "clock.h"    /* now_ms() */
+#include "loopback.h" /* loopback_up() */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -177,13 +180,6 @@ static _Noreturn void fail(const char *what)
 {
     fprintf(stderr, "sandbox: %s: %s\n", what, strerror(errno));
     _exit(EXIT_SANDBOX);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool write_all(int fd, const void *data, size_t n)
@@ -387,20 +383,10 @@ static void map_ids(void)
     write_text("/proc/self/gid_map", map);
 }
 
-static void loopback_up(void)
+static void bring_loopback_up(void)
 {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        fail("socket for lo");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
-        fail("SIOCGIFFLAGS lo");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
-        fail("SIOCSIFFLAGS lo");
-    close(s);
+    if (loopback_up() != 0)
+        fail("bringing lo up");
 }
 
 /* Mount points in /proc/self/mountinfo escape space, tab, newline and
@@ -647,7 +633,7 @@ static void enter_namespaces(const struct isolation *iso)
     if (iso->user_ns)
         map_ids();
     if (iso->net_ns)
-        loopback_up();
+        bring_loopback_up();
     if (iso->mount_ns)
         set_up_mounts();
     else if (chdir(cfg.dir) != 0)
@@ -1014,8 +1000,9 @@ static void start_run(struct run *r)
 
 static void pass_signal_on(struct run *r)
 {
-    if (forwarded_signal != 0 && !r->init_gone) {
-        kill(r->init, forwarded_signal);
+    if (forwarded_signal != 0) {
+        if (!r->init_gone) /* else there is nobody left to tell */
+            kill(r->init, forwarded_signal);
         forwarded_signal = 0;
     }
 }
@@ -1076,8 +1063,10 @@ static void read_report(struct run *r)
 /* Wait for output or the report, at most until the next check. */
 static void wait_for_input(struct run *r, long long now)
 {
+    /* A signal to pass on interrupts poll(); the tick bounds how late one
+       that came just before it is passed on. */
     long long wait = r->stop != END_RUNNING ? STOPPING_TICK_MS : r->deadline - now;
-    if (wait > TICK_MS && forwarded_signal == 0)
+    if (wait > TICK_MS)
         wait = TICK_MS;
     struct pollfd fds[3] = { { r->out.fd, POLLIN, 0 }, { r->err.fd, POLLIN, 0 },
                              { r->report_fd, POLLIN, 0 } };

@@ -316,7 +316,8 @@ static bool read_or_kill(struct subject *s, int timeout_ms)
         subject_pump(s, (int)(deadline - now_ms()));
     if (s->out_fd < 0 && s->err_fd < 0 && timeout_ms != 0)
         return false;
-    kill(s->sandbox, SIGKILL);
+    if (s->sandbox > 0) /* never kill(-1, ...) */
+        kill(s->sandbox, SIGKILL);
     subject_pump(s, KILLED_READ_MS);
     return true;
 }

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,15 +31,7 @@ bool harness_private_network(void)
 {
     if (unshare(CLONE_NEWNET) != 0)
         return false;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ck_assert_msg(s >= 0, "grader error: socket: %s", strerror(errno));
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    ck_assert_msg(ioctl(s, SIOCGIFFLAGS, &ifr) == 0, "grader error: SIOCGIFFLAGS lo");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    ck_assert_msg(ioctl(s, SIOCSIFFLAGS, &ifr) == 0, "grader error: bringing lo up");
-    close(s);
+    ck_assert_msg(loopback_up() == 0, "grader error: bringing lo up: %s", strerror(errno));
     return true;
 }
 
