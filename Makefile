@@ -29,8 +29,9 @@ ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Ilessons/lib $(CPPFLAGS)
 # Looked up when first needed (so `make deps lesson-1` works on a machine that
 # has no libevent yet), then remembered.
 memo = $(eval $(1) := $(shell $(2)))$($(1))
-LIBEVENT_CFLAGS = $(call memo,LIBEVENT_CFLAGS,pkg-config --cflags libevent 2>/dev/null)
-LIBEVENT_LIBS   = $(call memo,LIBEVENT_LIBS,pkg-config --libs libevent 2>/dev/null)
+# libevent_pthreads: evthread_use_pthreads(), for the lessons on threads.
+LIBEVENT_CFLAGS = $(call memo,LIBEVENT_CFLAGS,pkg-config --cflags libevent libevent_pthreads 2>/dev/null)
+LIBEVENT_LIBS   = $(call memo,LIBEVENT_LIBS,pkg-config --libs libevent libevent_pthreads 2>/dev/null)
 CHECK_CFLAGS    = $(call memo,CHECK_CFLAGS,pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS      = $(call memo,CHECK_LIBS,pkg-config --libs check 2>/dev/null)
 
@@ -136,7 +137,7 @@ $(OBJ)/tests/%.o: tests/%.c | need-libevent need-check
 .PHONY: need-libevent need-check deps
 need-libevent:
 	@command -v pkg-config >/dev/null || { echo "error: pkg-config not found; install it: make deps (or: sudo apt-get install pkg-config)" >&2; exit 1; }
-	@pkg-config --exists libevent && printf '#include <event.h>\n#include <event2/event.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
+	@pkg-config --exists libevent libevent_pthreads && printf '#include <event.h>\n#include <event2/event.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
 	  || { echo "error: libevent 2.x headers not found; install them: make deps (or: sudo apt-get install libevent-dev pkg-config)" >&2; exit 1; }
 
 need-check: need-libevent

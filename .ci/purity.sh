@@ -38,9 +38,15 @@ fi
 other_list="$here/$other_style/symbols.txt"
 [ -r "$list" ] || die "cannot read $list"
 
+# libevent.so (core and extra: events, buffers, HTTP, DNS) and
+# libevent_pthreads.so (evthread_use_pthreads()).
 libdir=$(pkg-config --variable=libdir libevent 2>/dev/null) || die "pkg-config cannot find libevent (make deps)"
-libevent=$(readlink -f "$libdir/libevent.so")
-[ -r "$libevent" ] || die "cannot find libevent.so in $libdir"
+libraries=()
+for lib in libevent libevent_pthreads; do
+    path=$(readlink -f "$libdir/$lib.so")
+    [ -r "$path" ] || die "cannot find $lib.so in $libdir"
+    libraries+=("$path")
+done
 
 # The first word of each line of a symbols.txt ('#' starts a comment).
 names() { sed -e 's/#.*//' "$1" | awk 'NF { print $1 }' | sort -u; }
@@ -82,7 +88,7 @@ trap 'rm -rf "$tmp"' EXIT
 names "$list" > "$tmp/allowed"
 via_names "$list" > "$tmp/via"
 names "$other_list" > "$tmp/other" 2>/dev/null || : > "$tmp/other"
-nm -D --defined-only "$libevent" | awk '{ print $NF }' | sort -u > "$tmp/exports"
+for lib in "${libraries[@]}"; do nm -D --defined-only "$lib"; done | awk '{ print $NF }' | sort -u > "$tmp/exports"
 
 status=0
 for obj in "$@"; do

@@ -11,7 +11,9 @@
 #ifndef LESSONS_EVENT1_H
 #define LESSONS_EVENT1_H
 
-#include <event.h> /* the 1.x header: event.h + event_compat.h + buffers */
+#include <event.h>  /* the 1.x header: event.h + event_compat.h + buffers */
+#include <evdns.h>  /* 1.x DNS: evdns_init(), evdns_resolve_ipv4(), ... */
+#include <evhttp.h> /* 1.x HTTP: evhttp_start(), evhttp_connection_new(), ... */
 
 #include "trace.h"
 
