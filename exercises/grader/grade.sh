@@ -122,8 +122,8 @@ started=$SECONDS
 "$sandbox" --dir "$work/build" --timeout 60000 --cpu 60 --memory 2048 --processes 32 \
     --file-size 64 --out-cap 65536 --status "$work/build.status" "${hide_args[@]}" \
     --env "CC=${CC:-cc}" --env "KIT_CFLAGS=${KIT_CFLAGS:--O2 -g}" \
-    --env "LIBEVENT_CFLAGS=$(pkg-config --cflags libevent)" \
-    --env "LIBEVENT_LIBS=$(pkg-config --libs libevent)" \
+    --env "LIBEVENT_CFLAGS=$(pkg-config --cflags libevent libevent_pthreads)" \
+    --env "LIBEVENT_LIBS=$(pkg-config --libs libevent libevent_pthreads)" \
     -- bash ./build.sh > "$work/build.log" 2>&1
 build_status=$?
 build_result=$(sed -n 's/^result //p' "$work/build.status" 2>/dev/null)
