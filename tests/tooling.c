@@ -601,7 +601,8 @@ END_TEST
 
 /* A citation is `SUITE/TEST` in backquotes, where tests/SUITE.c is a suite
    file: every such TEST must exist there, and every lesson README must cite
-   at least one. */
+   at least one. The exercises' hints are read too: a hint is taught as
+   much as a README is. */
 START_TEST(docs_cite_only_existing_tests)
 {
     glob_t found;
@@ -609,6 +610,7 @@ START_TEST(docs_cite_only_existing_tests)
     glob("docs/*.md", GLOB_APPEND, NULL, &found);
     glob("docs/lessons/*.md", GLOB_APPEND, NULL, &found);
     glob("exercises/*/README.md", GLOB_APPEND, NULL, &found);
+    glob("exercises/*/hints/*.md", GLOB_APPEND, NULL, &found);
     regex_t cite;
     ck_assert_int_eq(regcomp(&cite, "`([a-z][a-z0-9_]*)/([a-z][a-z0-9_]*)`", REG_EXTENDED), 0);
     for (size_t i = 0; i < found.gl_pathc; i++) {
