@@ -868,6 +868,16 @@ START_TEST(grade_all_keeps_another_runs_gradebook)
         asprintf(&gradebook, "%s/out/gradebook.csv", abs_dir) < 0)
         abort();
 
+    /* Not into SUBMISSIONS, where OUT would be a student next time. */
+    char *inside, *inside_out;
+    if (asprintf(&inside, "grade-all EXERCISE=3 SUBMISSIONS=%1$s/a OUT=%1$s/a/out", abs_dir) < 0 ||
+        asprintf(&inside_out, "%s/a/out", abs_dir) < 0)
+        abort();
+    assert_refused(inside, "is inside SUBMISSIONS");
+    ck_assert_msg(access(inside_out, F_OK) != 0, "grade-all made %s", inside_out);
+    free(inside_out);
+    free(inside);
+
     run_make(first, &r);
     ck_assert_msg(r.status == 0, "make %s:\n%s%s", first, r.out, r.err);
     run_result_free(&r);
@@ -1272,6 +1282,19 @@ START_TEST(student_commands_work_in_a_release)
     free(command);
     ck_assert_msg(r.status == 0, "make reset-2 on a terminal (n, then y) went wrong:\n%s%s", r.out,
                   r.err);
+    run_result_free(&r);
+    /* A file gone from work/: said, with where the starter's is. */
+    if (asprintf(&command, "rm %s/exercises/02-callback-order/work/event1.c", q_course) < 0)
+        abort();
+    run_shell(command, 10000, &r);
+    free(command);
+    run_result_free(&r);
+    STUDENT("exercise-2");
+    ck_assert_msg(r.status != 0 &&
+                      strstr(r.err, "error: in exercises/02-callback-order/work: event1.c is missing "
+                                    "(the starter's files are in exercises/02-callback-order/starter/)") !=
+                          NULL,
+                  "make exercise-2 without work/event1.c:\n%s%s", r.out, r.err);
     run_result_free(&r);
     STUDENT("reset-2 YES=1 </dev/null");
     ck_assert_msg(r.status == 0 && strstr(r.out, "holds the starter files again") != NULL,

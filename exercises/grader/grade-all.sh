@@ -38,11 +38,12 @@ submissions=$(cd "$submissions" && pwd)
 check_manifest "$dir" || exit 2
 out=${3:-}
 [ -n "$out" ] || out=$BUILD/grades/$slug
-mkdir -p "$out" || die "cannot create $out"
-out=$(cd "$out" && pwd)
-case $out/ in
+# Not inside SUBMISSIONS: it would be graded as a student the next time.
+case $(realpath -m -- "$out")/ in
     "$submissions"/*) die "OUT ($out) is inside SUBMISSIONS ($submissions): give another OUT=DIR" ;;
 esac
+mkdir -p "$out" || die "cannot create $out"
+out=$(cd "$out" && pwd)
 
 # OUT/grade-all.json says which run OUT holds: the exercise, SUBMISSIONS,
 # the students, when. Grading the same SUBMISSIONS again replaces it (that

@@ -77,7 +77,7 @@ if [ ${#problems[@]} -gt 0 ]; then
     joined=${joined%; }
     [ $not_regular -eq 0 ] || joined+="; hand in regular files"
     if [ $student -eq 1 ]; then
-        die "in $(show_path "$submission"): $joined (make reset-$((10#$number)) puts the starter back)"
+        die "in $(show_path "$submission"): $joined (the starter's files are in $dir/starter/)"
     fi
     die "the submission $submission: $joined (exercise $number is graded on: ${files[*]})"
 fi
