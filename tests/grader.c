@@ -842,6 +842,23 @@ START_TEST(missing_files_fail_clearly)
 }
 END_TEST
 
+/* grade-bench, on one copy of exercise 02's starter: the machine's load
+   and the time, on lines that fit 80 columns; a bad COPIES refused. */
+START_TEST(grade_bench_says_the_load_and_the_time)
+{
+    struct run_result r;
+    run_make("grade-bench EXERCISE=2 SUBMISSION=exercises/02-callback-order/starter COPIES=1", &r);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "load average before: ") != NULL &&
+                      strstr(r.out, "grade-bench: 1 submissions in ") != NULL &&
+                      strstr(r.out, "; 1 graded\n") != NULL,
+                  "make grade-bench:\n%s%s", r.out, r.err);
+    assert_lines_fit("make grade-bench", r.out, 80);
+    run_result_free(&r);
+    assert_refused("grade-bench EXERCISE=2 SUBMISSION=exercises/02-callback-order/starter COPIES=0",
+                   "COPIES must be a positive number, not '0'");
+}
+END_TEST
+
 /* grade-all never replaces the gradebook of another run without a word:
    another SUBMISSIONS (or exercise) into the same OUT is refused, saying
    which run is there, unless FORCE=1, which removes that run first; the
@@ -1339,6 +1356,7 @@ Suite *grader_suite(void)
     tcase_add_test(input, missing_files_fail_clearly);
     tcase_add_test(input, usage_names_every_required_variable);
     tcase_add_test(input, grade_all_keeps_another_runs_gradebook);
+    tcase_add_test(input, grade_bench_says_the_load_and_the_time);
     tcase_add_test(input, release_refuses_an_occupied_destination);
     tcase_add_test(input, make_help_lists_the_exercise_targets);
     tcase_add_test(input, every_exercise_is_complete);

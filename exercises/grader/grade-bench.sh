@@ -37,15 +37,16 @@ for i in $(seq -w 1 "$copies"); do
     mkdir -p "$bench/submissions/student-$i"
     cp "$submission"/* "$bench/submissions/student-$i/"
 done
-echo "grade-bench: $copies copies of $submission, exercise $(basename "$dir"),"
-echo "2 at a time; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "grade-bench: exercise $(basename "$dir"), 2 at a time, $copies copies of"
+echo "  $(show_path "$(cd "$submission" && pwd)")"
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 start=$(date +%s.%N)
 JOBS=2 exercises/grader/grade-all.sh "$dir" "$bench/submissions" "$bench/grades" > "$bench/grade-all.log" 2>&1
 status=$?
 end=$(date +%s.%N)
 seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 graded=$(cat "$bench"/grades/*/status 2>/dev/null | grep -c '^graded$')
-printf 'grade-bench: %d submissions in %.1f s with 2 jobs on %d cores; %d graded\n' \
+printf 'grade-bench: %d submissions in %.1f s, 2 at a time on %d cores; %d graded\n' \
     "$copies" "$seconds" "$(nproc)" "$graded"
 if [ $status -ne 0 ] || [ "$graded" -ne "$copies" ]; then
     echo "error: grading did not go through: see $(show_path "$bench/grade-all.log")" >&2
