@@ -1173,6 +1173,7 @@ static void on_echo_read(struct bufferevent *bev, void *arg)
     if (input_length(bev) > largest_read) /* what one read took: the input is emptied every time */
         largest_read = input_length(bev);
     ck_assert_int_eq(bufferevent_write_buffer(bev, bufferevent_get_input(bev)), 0);
+    ck_assert_uint_eq(input_length(bev), 0); /* moved, not copied */
     if (output_length(bev) > most_output)
         most_output = output_length(bev);
     if (output_length(bev) > OUTPUT_HIGH) {
@@ -1228,9 +1229,10 @@ static void on_receiver(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* Every byte comes back in order; the echo stops reading at least once and
-   reads again after each stop; its output never holds more than the high
-   mark plus one read. One read took 4096 bytes at most (not the 16384 that
+/* Every byte comes back in order; bufferevent_write_buffer() moves what
+   was read to the output, leaving the input empty; the echo stops reading
+   at least once and reads again after each stop; its output never holds
+   more than the high mark plus one read. One read took 4096 bytes at most (not the 16384 that
    bufferevent_get_max_single_read() answers: see
    one_read_takes_at_most_4096_bytes), and the first one took exactly that,
    since the sender's first write is 16384 bytes. */

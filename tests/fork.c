@@ -216,25 +216,51 @@ START_TEST(child_that_calls_no_libevent_leaves_parent_alone)
 }
 END_TEST
 
-/* poll keeps its list of fds in the process's memory, which fork() copies:
-   the child's delete stays in the child. */
-START_TEST(poll_backend_child_del_leaves_parent_alone)
+/* poll and select keep their lists of fds in the process's memory, which
+   fork() copies: the child's delete stays in the child. */
+START_TEST(poll_and_select_child_del_leaves_parent_alone)
 {
-    struct setup s;
-    fork_setup(&s, "poll");
-    ck_assert_int_eq(in_child(child_deletes, &s), 0);
-    take_message_1(&s);
-    ck_assert(parent_reader_runs(&s));
-    fork_teardown(&s);
+    const char *const methods[] = { "poll", "select" };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        struct setup s;
+        fork_setup(&s, methods[i]);
+        ck_assert_int_eq(in_child(child_deletes, &s), 0);
+        take_message_1(&s);
+        ck_assert_msg(parent_reader_runs(&s), "%s: the child's delete reached the parent",
+                      methods[i]);
+        fork_teardown(&s);
+    }
 }
 END_TEST
 
 /* --- With event_reinit() --------------------------------------------------- */
 
+/* The epoll objects this process holds a descriptor of. */
+static int epoll_fds(void)
+{
+    int count = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        char path[64], link[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ssize_t length = readlink(path, link, sizeof link - 1);
+        if (length < 0)
+            continue;
+        link[length] = '\0';
+        count += strcmp(link, "anon_inode:[eventpoll]") == 0;
+    }
+    return count;
+}
+
 static int child_reinits_and_dispatches(struct setup *s)
 {
+    int before = epoll_fds();
+    if (before != 1)
+        return 4;
     if (event_reinit(s->base) != 0)
         return 1;
+    /* A new epoll object, and the inherited descriptor closed: still one. */
+    if (epoll_fds() != before)
+        return 5;
     /* Added before fork(), still added, now in the child's own epoll. */
     if (event_pending(s->reader, EV_READ, NULL) != EV_READ)
         return 2;
@@ -244,7 +270,9 @@ static int child_reinits_and_dispatches(struct setup *s)
     return 0;
 }
 
-/* Lesson 12, round 2. */
+/* Lesson 12, round 2: after event_reinit() the child holds one epoll
+   descriptor, as before (it closed its copy of the shared one and made
+   its own), and the event added before fork() is added there and runs. */
 START_TEST(reinit_in_child_keeps_events_added_before_fork)
 {
     struct setup s;
@@ -347,7 +375,7 @@ Suite *fork_suite(void)
     tcase_add_test(without, child_event_del_without_reinit_deafens_parent);
     tcase_add_test(without, child_base_free_without_reinit_deafens_parent);
     tcase_add_test(without, child_that_calls_no_libevent_leaves_parent_alone);
-    tcase_add_test(without, poll_backend_child_del_leaves_parent_alone);
+    tcase_add_test(without, poll_and_select_child_del_leaves_parent_alone);
     suite_add_tcase(s, without);
 
     TCase *with = tcase_create("with-reinit");

@@ -43,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,8 +145,9 @@ static void send_all(int fd, const void *data, size_t n)
     }
 }
 
-/* Read until EOF (or a reset) with a deadline; returns the bytes, *n their
-   count, *reset whether the connection was reset. */
+/* Read until EOF (or a reset) with a deadline; returns the bytes, with
+   room for a NUL after them, *n their count, *reset whether the
+   connection was reset. */
 static char *read_to_eof(int fd, int timeout_ms, size_t *n, bool *reset)
 {
     size_t cap = 4096, len = 0;
@@ -162,7 +165,7 @@ static char *read_to_eof(int fd, int timeout_ms, size_t *n, bool *reset)
             data = realloc(data, cap);
             ck_assert_ptr_nonnull(data);
         }
-        ssize_t got = recv(fd, data + len, 4096, 0);
+        ssize_t got = read(fd, data + len, 4096); /* a socket or a pipe */
         if (got < 0 && errno == ECONNRESET) {
             *reset = true;
             break;
@@ -227,7 +230,8 @@ static void on_listener_accept(struct evconnlistener *listener, evutil_socket_t 
 /* Five connections wait in the queue when the loop starts: the listener
    calls back once for each, in the order they connected, all within one
    run of its event (the marker, made active at the first accept, runs
-   after the fifth), and hands over non-blocking sockets. */
+   after the fifth), and hands over non-blocking sockets. Its own
+   listening socket is non-blocking. */
 START_TEST(listener_calls_back_in_connection_order)
 {
     struct event_base *base = event_base_new();
@@ -236,6 +240,9 @@ START_TEST(listener_calls_back_in_connection_order)
         evconnlistener_new_bind(base, on_listener_accept, NULL, LEV_OPT_CLOSE_ON_FREE, 16,
                                 (struct sockaddr *)&address, sizeof address);
     ck_assert_ptr_nonnull(listener);
+    /* Its own socket is non-blocking too, as an accept loop needs. */
+    ck_assert_msg(is_nonblocking(evconnlistener_get_fd(listener)),
+                  "evconnlistener_new_bind() made a blocking listening socket");
     address = load_loopback(port_of(evconnlistener_get_fd(listener)));
     int fds[WAITING];
     connect_waiting_clients(&address, fds);
@@ -516,6 +523,40 @@ START_TEST(reset_peer_raises_sigpipe_on_the_second_write)
 }
 END_TEST
 
+static void on_event_record(struct bufferevent *bev, short what, void *arg);
+
+/* A client that resets its connection (SO_LINGER 0, then close): the
+   server's bufferevent reports READING|ERROR, and the reason,
+   ECONNRESET, is in EVUTIL_SOCKET_ERROR(). */
+START_TEST(reset_by_the_peer_is_a_reading_error)
+{
+    struct sockaddr_in address;
+    int listen_fd = listen_on_loopback(&address);
+    int client = connect_blocking(&address);
+    int accepted = accept(listen_fd, NULL, NULL);
+    ck_assert_int_ge(accepted, 0);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(accepted), 0);
+    struct linger reset = { 1, 0 };
+    ck_assert_int_eq(setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(client);
+    struct pollfd p = { accepted, POLLIN, 0 }; /* the reset has arrived */
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
+
+    struct event_base *base = event_base_new();
+    struct bufferevent *bev = bufferevent_socket_new(base, accepted, BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    bufferevent_setcb(bev, NULL, NULL, on_event_record, NULL);
+    ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    char want[128];
+    snprintf(want, sizeof want, "event:READING|ERROR:%s", strerror(ECONNRESET));
+    ck_assert_str_eq(order, want);
+    bufferevent_free(bev);
+    close(listen_fd);
+    event_base_free(base);
+}
+END_TEST
+
 /* ======================================================================================
  * Lesson 11: connecting
  * ====================================================================================== */
@@ -715,7 +756,8 @@ END_TEST
 
 /* A refused connect does not make bufferevent_socket_connect() fail: it
    returns 0, and the error comes later, from the loop, as an event with
-   BEV_EVENT_ERROR (never CONNECTED). */
+   BEV_EVENT_ERROR (never CONNECTED), the reason in EVUTIL_SOCKET_ERROR().
+   It returns -1 only when the connect cannot be started at all. */
 START_TEST(refused_bufferevent_connect_reports_error_from_the_loop)
 {
     struct sockaddr_in address = closed_port();
@@ -729,6 +771,16 @@ START_TEST(refused_bufferevent_connect_reports_error_from_the_loop)
     char want[128];
     snprintf(want, sizeof want, "returned:0 event:ERROR:%s", strerror(ECONNREFUSED));
     ck_assert_str_eq(order, want);
+    bufferevent_free(bev);
+
+    /* -1 is for a connect that cannot even start: here an address length
+       connect() refuses (EINVAL). Nothing comes from the loop. */
+    order[0] = '\0';
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev, NULL, NULL, on_event_record, NULL);
+    record("returned:%d", bufferevent_socket_connect(bev, (struct sockaddr *)&address, 1));
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_str_eq(order, "returned:-1");
     bufferevent_free(bev);
     event_base_free(base);
 }
@@ -765,22 +817,47 @@ START_TEST(callbacks_set_after_connect_still_hear_connected)
 }
 END_TEST
 
+static volatile sig_atomic_t alarm_rang;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarm_rang = 1;
+}
+
 /* libevent requires non-blocking sockets but does not make a socket it is
    given non-blocking: the note's socket() stays blocking in
    bufferevent_socket_new(), and bufferevent_socket_connect() on it is a
-   blocking connect(). With -1, libevent makes the socket itself, and
-   makes it non-blocking. */
+   blocking connect(), which waits for the server's answer. To show the
+   wait, the server cannot answer: its accept queue (backlog 0) is full
+   already, so Linux drops the new connection's SYN and the connect could
+   wait for minutes; a 300 ms alarm interrupts it (libevent then treats
+   the connect as in progress and returns 0). With -1, libevent makes the
+   socket itself, non-blocking, and returns at once: no alarm is set, and
+   the test would hang, not pass, if it waited. */
 START_TEST(only_a_socket_libevent_makes_is_nonblocking)
 {
-    struct sockaddr_in address;
-    int listen_fd = listen_on_loopback(&address);
+    int listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(listen_fd, 0);
+    struct sockaddr_in address = load_loopback(0);
+    ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&address, sizeof address), 0);
+    ck_assert_int_eq(listen(listen_fd, 0), 0);
+    address = load_loopback(port_of(listen_fd));
+    int queued = connect_blocking(&address); /* the queue is full now */
     struct event_base *base = event_base_new();
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
     struct bufferevent *given = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct sigaction ring = { .sa_handler = on_alarm }, old;
+    ck_assert_int_eq(sigaction(SIGALRM, &ring, &old), 0);
+    const struct itimerval in_300ms = { { 0, 0 }, { 0, 300000 } };
+    ck_assert_int_eq(setitimer(ITIMER_REAL, &in_300ms, NULL), 0);
     ck_assert_int_eq(
         bufferevent_socket_connect(given, (struct sockaddr *)&address, sizeof address), 0);
+    ck_assert_msg(alarm_rang, "bufferevent_socket_connect() on a blocking socket returned "
+                  "before the alarm: it did not wait");
+    ck_assert_int_eq(sigaction(SIGALRM, &old, NULL), 0);
     ck_assert_msg(!is_nonblocking(bufferevent_getfd(given)),
                   "libevent made the socket non-blocking");
 
@@ -792,6 +869,7 @@ START_TEST(only_a_socket_libevent_makes_is_nonblocking)
 
     bufferevent_free(given);
     bufferevent_free(own);
+    close(queued);
     close(listen_fd);
     event_base_free(base);
 }
@@ -1378,6 +1456,130 @@ START_TEST(unread_64mb_keeps_server_memory_bounded)
 }
 END_TEST
 
+/* A client that sends and never reads. The servers stop reading it once
+   what they hold for it (its echo, or its replies) is over 64 KB
+   (OUTPUT_HIGH), after the read that took it there: one read is at most
+   4096 bytes (bufferevents/one_read_takes_at_most_4096_bytes), so they
+   never hold more than 64 KB plus the reply to 4096 bytes. What a server
+   holds is what it has read minus what it has written, as the kernel
+   counts them (load_app_bytes()); the reply to what it read is known,
+   since the test made the bytes. The client sends until the server holds
+   over 16 KB (OUTPUT_LOW) with bytes waiting that it does not read, seen
+   twice 5 ms apart: the server has stopped reading. No timing decides
+   anything: a server that is slow to run only makes the wait longer. */
+enum { OUTPUT_HIGH = 64 * 1024, OUTPUT_LOW = 16 * 1024, ONE_READ = 4096 };
+
+/* Where the newlines are in what was sent (the note's server answers each
+   one), so that the reply to any prefix is known. */
+struct newlines {
+    size_t *at, count, capacity;
+};
+
+static void newlines_add(struct newlines *n, const unsigned char *data, size_t length,
+                         size_t offset)
+{
+    for (size_t i = 0; i < length; i++) {
+        if (data[i] != '\n')
+            continue;
+        if (n->count == n->capacity) {
+            n->capacity = n->capacity ? 2 * n->capacity : 4096;
+            n->at = realloc(n->at, n->capacity * sizeof *n->at);
+            ck_assert_ptr_nonnull(n->at);
+        }
+        n->at[n->count++] = offset + i;
+    }
+}
+
+/* Newlines among the first `bytes` bytes sent. */
+static size_t newlines_before(const struct newlines *n, unsigned long long bytes)
+{
+    size_t low = 0, high = n->count;
+    while (low < high) {
+        size_t mid = (low + high) / 2;
+        if (n->at[mid] < bytes)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+
+/* The most newlines in any ONE_READ bytes in a row. */
+static size_t newlines_in_one_read(const struct newlines *n)
+{
+    size_t most = 0;
+    for (size_t first = 0, last = 0; last < n->count; last++) {
+        while (n->at[last] - n->at[first] >= ONE_READ)
+            first++;
+        if (last - first + 1 > most)
+            most = last - first + 1;
+    }
+    return most;
+}
+
+START_TEST(unread_client_is_not_read_past_64k_of_output)
+{
+    start_server(_i);
+    bool echo = servers[_i].reply == LOAD_ECHO;
+    struct sockaddr_in address = load_loopback(server.s.port);
+    int fd = connect_blocking(&address);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(fd), 0);
+    int client_port = port_of(fd);
+    struct load_stream tx;
+    load_stream_init(&tx, 0x64b0ULL + (uint64_t)_i, echo ? 0 : 64);
+    struct newlines newlines = { 0 };
+    static unsigned char out[65536];
+    size_t sent = 0, out_off = 0, out_len = 0;
+    struct load_app_bytes last = { 0 };
+    unsigned long long held = 0, most = 0;
+    long long deadline = now_ms() + RUN_TIMEOUT_MS;
+    for (;;) {
+        /* Send all the kernel takes. */
+        for (;;) {
+            if (out_off == out_len) {
+                out_len = sizeof out;
+                load_stream_fill(&tx, out, out_len);
+                if (!echo)
+                    newlines_add(&newlines, out, out_len, sent);
+                out_off = 0;
+            }
+            ssize_t w = send(fd, out + out_off, out_len - out_off, MSG_NOSIGNAL);
+            if (w <= 0) {
+                ck_assert_msg(errno == EAGAIN, "send: %s", strerror(errno));
+                break;
+            }
+            out_off += (size_t)w;
+            sent += (size_t)w;
+        }
+        ck_assert_msg(sent < FLOOD_BYTES, "%s: %zu bytes sent and none read, and it still "
+                      "reads them", servers[_i].program, sent);
+        ck_assert_msg(now_ms() < deadline, "%s: in %d ms it never held over 16 KB for the "
+                      "client with bytes waiting unread (it holds %llu bytes)",
+                      servers[_i].program, RUN_TIMEOUT_MS, held);
+        /* Has the server stopped reading? */
+        struct load_app_bytes now;
+        ck_assert(load_app_bytes(server.s.port, client_port, &now));
+        bool still = now.taken == last.taken && now.written == last.written;
+        last = now;
+        unsigned long long reply =
+            echo ? now.taken : LOAD_ACK_LENGTH * newlines_before(&newlines, now.taken);
+        held = reply - now.written;
+        if (still && now.unread > 0 && held > OUTPUT_LOW)
+            break;
+        struct timespec pause = { 0, 5000000 };
+        nanosleep(&pause, NULL);
+    }
+    most = OUTPUT_HIGH + (echo ? ONE_READ : LOAD_ACK_LENGTH * newlines_in_one_read(&newlines));
+    ck_assert_msg(held <= most,
+                  "%s stopped reading with %llu bytes of output held for the client: more than "
+                  "64 KB plus the reply to one read (%llu)",
+                  servers[_i].program, held, most);
+    free(newlines.at);
+    close(fd);
+    free(stop_server(SIGTERM));
+}
+END_TEST
+
 /* --- Signals ------------------------------------------------------------------------- */
 
 /* SIGINT and SIGTERM leave the loop; the server closes every client it
@@ -1423,22 +1625,93 @@ START_TEST(sigint_and_sigterm_stop_the_server_cleanly)
 }
 END_TEST
 
-/* A SIGTERM that comes before the server has its signal events (here: sent
-   before it even started, so it waits, blocked, from the first
-   instruction) is held until they are added, then handled like any other:
-   the loop runs, sees it, and the server exits 0. */
+/* Signal bit sig in a SigBlk/SigPnd/ShdPnd line of /proc/PID/status. */
+static bool status_has_signal(pid_t pid, const char *field, int sig)
+{
+    char path[64], key[16];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(key, sizeof key, "\n%s:", field);
+    char *status = read_file(path);
+    if (status == NULL)
+        return false;
+    char *at = strstr(status, key);
+    unsigned long long mask = at ? strtoull(at + strlen(key), NULL, 16) : 0;
+    free(status);
+    return (mask & (1ULL << (sig - 1))) != 0;
+}
+
+/* A SIGTERM that comes after the server has printed its port but before
+   it has its signal events would meet the default action and end it. The
+   test stops the server in between: its standard output is a pipe the
+   test filled beforehand, so the server blocks writing its "listening on"
+   line. There, SIGTERM must already be blocked (SigBlk, by the server
+   itself: it starts with nothing blocked); the test sends it, sees it
+   pending, then reads the pipe. The server goes on, adds its events,
+   unblocks, and its handler gets the signal: the loop runs, leaves, and
+   the server exits 0. */
 START_TEST(early_sigterm_is_held_until_the_events_are_added)
 {
     char *program = program_path(servers[_i].program);
-    const char *argv[] = { program, "--port", "0", NULL };
-    ck_assert_msg(netproc_try_start_with_pending(&server, argv, SIGTERM, 20000),
-                  "%s did not start", servers[_i].program);
-    int status = netproc_stop(&server, 0, STOP_TIMEOUT_MS); /* signal 0: only wait */
-    ck_assert_msg(status == 0, "%s: status %d with SIGTERM pending at start (-1: still running)",
-                  servers[_i].program, status);
-    char *trace = netproc_trace(&server);
-    assert_has_line(trace, "note     SIGTERM: leaving the loop");
-    free(trace);
+    int out[2];
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    ck_assert_int_eq(fcntl(out[1], F_SETFL, O_NONBLOCK), 0);
+    static const char filler[4096] = { 0 };
+    size_t filled = 0;
+    for (size_t size = sizeof filler; size > 0; size /= 2) { /* until not a byte fits */
+        ssize_t w;
+        while ((w = write(out[1], filler, size)) > 0)
+            filled += (size_t)w;
+        ck_assert_int_eq(errno, EAGAIN);
+    }
+    ck_assert_int_eq(fcntl(out[1], F_SETFL, 0), 0); /* the server's writes must block */
+
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGTERM, SIG_DFL);
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
+            _exit(120);
+        execl(program, program, "--port", "0", (char *)NULL);
+        _exit(121);
+    }
+    close(out[1]);
+    long long deadline = now_ms() + STOP_TIMEOUT_MS;
+    while (!status_has_signal(pid, "SigBlk", SIGTERM)) {
+        int status;
+        ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "%s ended before it blocked SIGTERM",
+                      servers[_i].program);
+        ck_assert_msg(now_ms() < deadline, "%s never blocked SIGTERM", servers[_i].program);
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+    }
+    /* Blocked from before its listening line until its events exist: it
+       cannot be past them, it is stuck in that line's write. */
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_msg(status_has_signal(pid, "ShdPnd", SIGTERM), "SIGTERM is not pending in %s",
+                  servers[_i].program);
+
+    size_t n;
+    bool reset;
+    char *output = read_to_eof(out[0], STOP_TIMEOUT_MS, &n, &reset);
+    ck_assert_uint_gt(n, filled);
+    output[n] = '\0'; /* read_to_eof() leaves room */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "%s: %s %d after the held SIGTERM", servers[_i].program,
+                  WIFEXITED(status) ? "status" : "signal",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    ck_assert_msg(strncmp(output + filled, "listening on 127.0.0.1:", 23) == 0,
+                  "%s did not print its listening line first", servers[_i].program);
+    assert_has_line(output + filled, "note     SIGTERM: leaving the loop");
+    free(output);
+    close(out[0]);
     free(program);
 }
 END_TEST
@@ -1558,6 +1831,113 @@ START_TEST(server_listens_on_127_0_0_1_and_honours_port)
 }
 END_TEST
 
+/* Is there a connection in TIME_WAIT (state 06) on local port `port`? */
+static bool time_wait_on(int port)
+{
+    char *table = read_file("/proc/net/tcp");
+    ck_assert_ptr_nonnull(table);
+    bool found = false;
+    for (char *line = strtok(table, "\n"); line != NULL && !found; line = strtok(NULL, "\n")) {
+        unsigned local, state;
+        found = sscanf(line, " %*d: %*8X:%4X %*8X:%*4X %2X", &local, &state) == 2 &&
+                (int)local == port && state == 0x06;
+    }
+    free(table);
+    return found;
+}
+
+/* A server stopped with a client connected closes that connection itself,
+   and the connection waits out TIME_WAIT on the server's port, a minute.
+   A server restarted on that port at once listens all the same: event1
+   sets SO_REUSEADDR by hand, event2 passes LEV_OPT_REUSEABLE
+   (reuseable_lets_a_restarted_server_bind_at_once: without it, the bind
+   fails). */
+START_TEST(restarted_server_listens_on_its_port_at_once)
+{
+    start_server(_i);
+    int port = server.s.port;
+    struct sockaddr_in address = load_loopback(port);
+    int fd = connect_blocking(&address);
+    assert_answers(port, servers[_i].reply); /* fd was accepted before this one */
+    char *trace = stop_server(SIGTERM);
+    assert_has_line(trace, "id=1 reason=shutdown");
+    free(trace);
+    size_t n;
+    bool reset;
+    free(read_to_eof(fd, 10000, &n, &reset)); /* the server's FIN */
+    close(fd); /* ours: the server's end goes to TIME_WAIT */
+    long long deadline = now_ms() + SETTLE_MS;
+    while (!time_wait_on(port)) {
+        ck_assert_msg(now_ms() < deadline, "no TIME_WAIT on port %d", port);
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+    }
+    netproc_release(&server);
+
+    char *program = program_path(servers[_i].program), port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    const char *argv[] = { program, "--port", port_text, NULL };
+    bool started = netproc_try_start(&server, argv, 20000);
+    char *errors = netproc_errors(&server);
+    ck_assert_msg(started, "%s --port %d, restarted with TIME_WAIT on the port, did not "
+                  "listen:\n%s", servers[_i].program, port, errors ? errors : "");
+    free(errors);
+    ck_assert(time_wait_on(port)); /* it was there all along */
+    assert_answers(port, servers[_i].reply);
+    free(stop_server(SIGTERM));
+    free(program);
+}
+END_TEST
+
+/* The O_NONBLOCK flag of descriptor fd of process pid (/proc/PID/fdinfo). */
+static bool fd_is_nonblocking(pid_t pid, int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+    char *info = read_file(path);
+    ck_assert_ptr_nonnull(info);
+    char *flags = strstr(info, "flags:");
+    ck_assert_ptr_nonnull(flags);
+    unsigned long value = strtoul(flags + strlen("flags:"), NULL, 8);
+    free(info);
+    return (value & O_NONBLOCK) != 0;
+}
+
+/* Every socket a server holds is non-blocking: the listening socket, the
+   connections (event1 sets O_NONBLOCK on each accepted socket itself,
+   since accept() does not pass it on; the listener does it for event2),
+   and libevent's own. Two clients are connected when the server is
+   looked at. */
+START_TEST(every_server_socket_is_nonblocking)
+{
+    start_server(_i);
+    struct sockaddr_in address = load_loopback(server.s.port);
+    int first = connect_blocking(&address), second = connect_blocking(&address);
+    assert_answers(server.s.port, servers[_i].reply); /* both accepted by now */
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)server.s.pid);
+    int sockets = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        char path[96], link[64];
+        snprintf(path, sizeof path, "%s/%d", dir, fd);
+        ssize_t length = readlink(path, link, sizeof link - 1);
+        if (length < 0)
+            continue;
+        link[length] = '\0';
+        if (strncmp(link, "socket:", 7) != 0)
+            continue;
+        sockets++;
+        ck_assert_msg(fd_is_nonblocking(server.s.pid, fd), "%s: its socket %d is blocking",
+                      servers[_i].program, fd);
+    }
+    ck_assert_msg(sockets >= 3, "%s holds %d sockets, not the listening one and two clients'",
+                  servers[_i].program, sockets);
+    close(first);
+    close(second);
+    free(stop_server(SIGTERM));
+}
+END_TEST
+
 /* SIGPIPE is ignored (SigIgn in /proc/PID/status), so a write to a
    vanished client is an error on that connection, not the end of the
    process. */
@@ -1664,6 +2044,7 @@ Suite *network_suite(void)
     tcase_add_test(listener, half_closed_peer_still_receives_after_eof);
     tcase_add_test(listener, vanished_peer_raises_sigpipe_unless_ignored);
     tcase_add_test(listener, reset_peer_raises_sigpipe_on_the_second_write);
+    tcase_add_test(listener, reset_by_the_peer_is_a_reading_error);
     suite_add_tcase(s, listener);
 
     TCase *client = tcase_create("net-client");
@@ -1686,6 +2067,8 @@ Suite *network_suite(void)
     tcase_add_checked_fixture(programs, NULL, stop_servers);
     tcase_add_loop_test(programs, bad_flags_are_rejected, 0, SERVERS + CLIENTS);
     tcase_add_loop_test(programs, server_listens_on_127_0_0_1_and_honours_port, 0, SERVERS);
+    tcase_add_loop_test(programs, restarted_server_listens_on_its_port_at_once, 0, SERVERS);
+    tcase_add_loop_test(programs, every_server_socket_is_nonblocking, 0, SERVERS);
     tcase_add_loop_test(programs, sigint_and_sigterm_stop_the_server_cleanly, 0, SERVERS);
     tcase_add_loop_test(programs, server_ignores_sigpipe, 0, SERVERS);
     tcase_add_loop_test(programs, early_sigterm_is_held_until_the_events_are_added, 0, SERVERS);
@@ -1706,6 +2089,7 @@ Suite *network_suite(void)
     tcase_add_checked_fixture(abuse, NULL, stop_servers);
     tcase_add_loop_test(abuse, abuse_leaves_the_server_answering_with_no_fd_leaked, 0, SERVERS);
     tcase_add_loop_test(abuse, unread_64mb_keeps_server_memory_bounded, 0, SERVERS);
+    tcase_add_loop_test(abuse, unread_client_is_not_read_past_64k_of_output, 0, SERVERS);
     tcase_add_loop_test(abuse, half_close_still_gets_the_whole_reply, 0, SERVERS);
     suite_add_tcase(s, abuse);
     return s;

@@ -7,6 +7,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h> /* struct tcp_info with the byte counts, which glibc's lacks */
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -429,4 +434,71 @@ bool load_ping(int port, enum load_reply reply, int timeout_ms, char *why, size_
         return false;
     }
     return true;
+}
+
+/* --- What a program has read and written ------------------------------------------- */
+
+/* tcp_info counts the bytes that arrived in order (tcpi_bytes_received)
+   and that the peer acknowledged (tcpi_bytes_acked); the queues say how
+   many of the first are still unread (idiag_rqueue: rcv_nxt - copied_seq)
+   and how many bytes written are not yet acknowledged (idiag_wqueue:
+   write_seq - snd_una). So the program read received - rqueue and wrote
+   acked + wqueue. */
+bool load_app_bytes(int local_port, int remote_port, struct load_app_bytes *out)
+{
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return false;
+    struct {
+        struct nlmsghdr header;
+        struct inet_diag_req_v2 request;
+    } query;
+    memset(&query, 0, sizeof query);
+    query.header.nlmsg_len = sizeof query;
+    query.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    query.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    query.request.sdiag_family = AF_INET;
+    query.request.sdiag_protocol = IPPROTO_TCP;
+    query.request.idiag_states = ~0u;
+    query.request.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+    query.request.id.idiag_sport = htons((uint16_t)local_port);
+    query.request.id.idiag_dport = htons((uint16_t)remote_port);
+    bool found = false, done = false;
+    if (send(nl, &query, sizeof query, 0) != (ssize_t)sizeof query)
+        done = true;
+    static char reply[65536];
+    while (!done) {
+        ssize_t n = recv(nl, reply, sizeof reply, 0);
+        if (n <= 0)
+            break;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+                done = true;
+                break;
+            }
+            const struct inet_diag_msg *m = NLMSG_DATA(h);
+            if (ntohs(m->id.idiag_sport) != local_port || ntohs(m->id.idiag_dport) != remote_port)
+                continue;
+            int length = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, length);
+                 a = RTA_NEXT(a, length)) {
+                if (a->rta_type != INET_DIAG_INFO)
+                    continue;
+                struct tcp_info info;
+                memset(&info, 0, sizeof info);
+                size_t size = RTA_PAYLOAD(a) < sizeof info ? RTA_PAYLOAD(a) : sizeof info;
+                if (size < offsetof(struct tcp_info, tcpi_bytes_received) +
+                               sizeof info.tcpi_bytes_received)
+                    continue; /* a kernel older than 4.1 */
+                memcpy(&info, RTA_DATA(a), size);
+                out->taken = info.tcpi_bytes_received - m->idiag_rqueue;
+                out->written = info.tcpi_bytes_acked + m->idiag_wqueue;
+                out->unread = m->idiag_rqueue;
+                found = true;
+            }
+        }
+    }
+    close(nl);
+    return found;
 }

@@ -67,4 +67,15 @@ struct load_stream {
 void load_stream_init(struct load_stream *s, uint64_t seed, size_t max_line);
 void load_stream_fill(struct load_stream *s, unsigned char *buf, size_t n);
 
+/* One end of a TCP connection on this machine, by its two ports, as the
+   kernel counts it (sock_diag, which needs no privilege for one's own
+   sockets): how many bytes the program behind it has read (taken) and
+   written (written), and how many have arrived that it has not read yet
+   (unread). A program's buffers hold what it took minus what it wrote.
+   False if no such connection is listed. */
+struct load_app_bytes {
+    unsigned long long taken, written, unread;
+};
+bool load_app_bytes(int local_port, int remote_port, struct load_app_bytes *out);
+
 #endif
