@@ -1235,6 +1235,7 @@ START_TEST(student_commands_work_in_a_release)
        solution to time. */
     STUDENT("grade EXERCISE=2 SUBMISSION=exercises/02-callback-order/starter");
     ck_assert_msg(r.status == 0 && strstr(r.out, "note: this copy of the course is a release") != NULL &&
+                      strstr(r.out, "  submission: exercises/02-callback-order/starter\n") != NULL &&
                       strstr(r.out, "SCORE: 3/10") != NULL,
                   "make grade in a release:\n%s%s", r.out, r.err);
     run_result_free(&r);

@@ -181,7 +181,7 @@ if [ $student -eq 1 ]; then
     say_path "  " "your files:" "$(show_path "$submission")/" "$width"
 else
     echo "Grading ${bold}$title${off}"
-    say_path "  " "submission:" "$submission" "$width"
+    say_path "  " "submission:" "$(show_path "$submission")" "$width"
     if is_release; then
         echo "  note: this copy of the course is a release, without the hidden tests:"
         echo "  only the visible tests are graded"
