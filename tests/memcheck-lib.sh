@@ -17,6 +17,11 @@ course=${BUILD:-build}/bin/course
 valgrind_options=(--quiet --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
 
+# valgrind caps the program it runs at the soft limit on open descriptors
+# (1024 on Debian): raise it to the hard limit, as a program that needs
+# more would itself.
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+
 failed=0 total=0
 name_width=22 # the column of program names in the ✓/✗ lines
 
