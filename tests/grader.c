@@ -262,7 +262,12 @@ static void grade_everything(void)
     char *relative_scratch = make_temp_dir();
     scratch = absolute(relative_scratch);
     free(relative_scratch);
-    /* One job per starter and solution, slowest exercise first. */
+    /* One job per starter and solution, slowest exercise first: exercise,
+       submission, output directory, the terminal's width. The third
+       exercise's starter (03's) is graded for a terminal of 40 columns,
+       its reasons wrapped and cut (a_cut_reason_is_marked). One more job:
+       the first exercise's starter with a line that is not C added to each
+       file (grades/broken, a_failed_build_is_reported_once). */
     char *jobs;
     if (asprintf(&jobs, "%s/jobs", scratch) < 0)
         abort();
@@ -273,54 +278,40 @@ static void grade_everything(void)
         const char *slug = strchr(exercises[k], '/') + 1;
         for (int which = 0; which < 2; which++) {
             const char *kind = which == 0 ? "starter" : "solution";
-            fprintf(list, "%s\t%s/%s\t%s/grades/%s/%s\n", exercises[k], exercises[k], kind, scratch,
-                    slug, kind);
+            fprintf(list, "%s\t%s/%s\t%s/grades/%s/%s\t%d\n", exercises[k], exercises[k], kind,
+                    scratch, slug, kind, k == 2 && which == 0 ? 40 : 80);
         }
     }
+    fprintf(list, "%s\t%s/broken\t%s/grades/broken\t80\n", exercises[0], scratch, scratch);
     fclose(list);
 
     open_host_listener();
     char *q_scratch = shell_quote(scratch), *q_build = shell_quote(build_abs);
-    const char *flags = build_flags();
-    /* Two more: the first exercise's starter with a line that is not C
-       added to each file (grades/broken), and exercise 03's starter graded
-       for a terminal of 40 columns (grades/narrow). */
     char *q_first = shell_quote(exercises[0]);
-    char *q_third = nexercises >= 3 ? shell_quote(exercises[2]) : strdup("none");
-    char *extra;
-    if (asprintf(&extra,
-                 "mkdir -p \"$0\"/broken \"$0\"/grades/broken \"$0\"/grades/narrow\n"
-                 "for f in %1$s/starter/*; do\n"
-                 "  cp \"$f\" \"$0\"/broken/ && echo 'this is not C' >> \"$0/broken/${f##*/}\"\n"
-                 "done\n"
-                 "{ exercises/grader/grade.sh %1$s \"$0\"/broken \"$0\"/grades/broken\n"
-                 "  echo $? > \"$0\"/grades/broken/exit; } > \"$0\"/grades/broken/grade.log 2>&1 &\n"
-                 "{ COLUMNS=40 exercises/grader/grade.sh %2$s %2$s/starter \"$0\"/grades/narrow\n"
-                 "  echo $? > \"$0\"/grades/narrow/exit; } > \"$0\"/grades/narrow/grade.log 2>&1 &\n",
-                 q_first, q_third) < 0)
-        abort();
+    const char *flags = build_flags();
     /* Three starters and solutions at a time, and three hostile
        submissions; $0 is the scratch directory. */
     if (asprintf(&command,
                  "export BUILD=%2$s KIT_CFLAGS='-O2 -g' %3$s\n"
-                 "mkdir -p %1$s/grades\n"
-                 "%5$s"
+                 "mkdir -p %1$s/grades %1$s/broken\n"
+                 "for f in %5$s/starter/*; do\n"
+                 "  cp \"$f\" %1$s/broken/ && echo 'this is not C' >> %1$s/broken/\"${f##*/}\"\n"
+                 "done\n"
                  "%4$s"
-                 "while IFS=$'\\t' read -r exercise submission out; do\n"
-                 "  printf '%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\"\n"
-                 "done < %1$s/jobs | xargs -0 -n 3 -P 3 bash -c '\n"
-                 "  mkdir -p \"$3\"; exercises/grader/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
+                 "while IFS=$'\\t' read -r exercise submission out width; do\n"
+                 "  printf '%%s\\0%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\" \"$width\"\n"
+                 "done < %1$s/jobs | xargs -0 -n 4 -P 3 bash -c '\n"
+                 "  mkdir -p \"$3\"\n"
+                 "  COLUMNS=$4 exercises/grader/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
                  "  echo $? > \"$3/exit\"' _\n"
                  "wait\n",
                  q_scratch, q_build, flags,
                  hostile_run ? "JOBS=3 exercises/grader/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
                                "> \"$0\"/hostile.log 2>&1 &\n"
                              : "",
-                 extra) < 0)
+                 q_first) < 0)
         abort();
-    free(extra);
     free(q_first);
-    free(q_third);
     const char *argv[] = { "bash", "-c", command, scratch, NULL };
     run_program(argv, NULL, GRADING_TIMEOUT_MS, &r);
     if (r.status != 0 || r.timed_out)
@@ -552,13 +543,15 @@ START_TEST(a_failed_build_is_reported_once)
 }
 END_TEST
 
-/* On a terminal of 40 columns, a reason too long for three lines is cut,
-   the cut marked with …, and the output says where each is whole. */
+/* On a terminal of 40 columns (the third exercise's starter is graded
+   so), a reason too long for three lines is cut, the cut marked with …,
+   and the output says where each is whole. */
 START_TEST(a_cut_reason_is_marked)
 {
     assert_graded();
+    ck_assert_uint_ge(nexercises, 3);
     char *out, *log_path, *json;
-    if (asprintf(&out, "%s/grades/narrow", scratch) < 0 ||
+    if (asprintf(&out, "%s/grades/%s/starter", scratch, strchr(exercises[2], '/') + 1) < 0 ||
         asprintf(&log_path, "%s/grade.log", out) < 0 || asprintf(&json, "%s/results.json", out) < 0)
         abort();
     char *log = read_file(log_path);
