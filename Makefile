@@ -183,6 +183,22 @@ memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Run every lesson program and exer
 sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the suite
 	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test
 
+# ThreadSanitizer, for the programs that start threads: lesson 17's and
+# exercise 08's solution, built with -fsanitize=thread into build/tsan
+# (their kit and libsupport too) and run by tests/tsan.sh, which fails on
+# any report and checks that TSan does report the race in the exercise's
+# starter. libevent is not instrumented; tests/tsan.sh says what that
+# means.
+TSAN_CFLAGS := -O1 -g -gdwarf-4 -fsanitize=thread -fno-omit-frame-pointer
+TSAN_PROGRAMS = $(call lesson_programs_for,17) $(filter %/08-worker-thread/event2,$(EX_SOLUTION_PROGRAMS))
+.PHONY: tsan tsan-run
+tsan: ## Build lesson 17 and exercise 8's solution with ThreadSanitizer into build/tsan, run them: no report
+	@$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_CFLAGS)" tsan-run
+
+tsan-run: $$(TSAN_PROGRAMS) $(COURSE_TOOL)
+	@BUILD=$(BUILD) CC="$(CC)" CFLAGS="$(CFLAGS)" LIBEVENT_CFLAGS="$(LIBEVENT_CFLAGS)" \
+	  LIBEVENT_LIBS="$(LIBEVENT_LIBS)" tests/tsan.sh $(TSAN_PROGRAMS)
+
 # --- Docs ---------------------------------------------------------------------
 .PHONY: docs check-docs
 docs: ## Refresh the code excerpts in docs/ from the lesson sources

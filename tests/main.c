@@ -39,6 +39,7 @@ static const struct suite_entry {
     { "semantics", semantics_suite },
     { "bufferevents", bufferevents_suite },
     { "evbuffers", evbuffers_suite },
+    { "threads", threads_suite },
     { "backends", backends_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };
