@@ -15,8 +15,10 @@
  * from one step waiting for the one before it (a blocking connect() returns
  * once the connection is in the listener's queue; a half-close is answered
  * by EOF only after the server is done). Waits with a deadline are used
- * only to see a server start, read all it was sent (/proc/net/tcp), settle
- * after abuse, or stop sending.
+ * only to see a state that must come: a server started, blocking a signal,
+ * done reading all it was sent or no longer reading (/proc, sock_diag), a
+ * connection in TIME_WAIT, a server settled after abuse or no longer
+ * taking what a client sends.
  * Servers run in their own process group and die with the test
  * (tests/network_proc.h).
  */

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
             failed = true;
         }
     event_base_free(base);
-    if (failed || next_step != sizeof script / sizeof script[0]) {
+    if (failed || result < 0 || next_step != sizeof script / sizeof script[0]) {
         fprintf(stderr, "the session did not run to its end\n");
         return 1;
     }

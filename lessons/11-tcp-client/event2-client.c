@@ -128,5 +128,5 @@ int main(int argc, char **argv)
     int result = event_base_dispatch(base);
     trace("loop", "returned", "result=%d", result);
     event_base_free(base);
-    return failed ? 1 : 0;
+    return failed || result < 0 ? 1 : 0;
 }

@@ -264,5 +264,5 @@ int main(int argc, char **argv)
     free_signal(sigint);
     free_signal(sigterm);
     event_base_free(base);
-    return 0;
+    return result < 0 ? 1 : 0; /* the loop itself failed */
 }
