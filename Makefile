@@ -144,7 +144,7 @@ need-check: need-libevent
 	@pkg-config --exists check && printf '#include <check.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 \
 	  || { echo "error: the Check unit-test library was not found; install it: make deps (or: sudo apt-get install check)" >&2; exit 1; }
 
-deps: ## Install what the course needs (apt-get; sudo when not root): a line per package
+deps: ## Install what the course needs (apt; sudo if not root)
 	@BUILD=$(BUILD) .ci/deps.sh $(DEB_PACKAGES)
 
 # --- Lessons ------------------------------------------------------------------
@@ -164,7 +164,7 @@ lesson-%: $$(call lesson_programs_for,$$*) $(COURSE_TOOL) ## Build and run lesso
 lesson-:
 	@.ci/lesson.sh ""
 
-bless-%: $$(call lesson_programs_for,$$*) $(COURSE_TOOL) ## Rewrite lesson N's expected.trace from its programs (on purpose only)
+bless-%: $$(call lesson_programs_for,$$*) $(COURSE_TOOL) ## Rewrite lesson N's expected trace (on purpose only)
 	@.ci/lesson.sh --bless "$*"
 
 diff-%: ## Show how lesson N's event1 and event2 sources differ
@@ -173,14 +173,14 @@ diff-%: ## Show how lesson N's event1 and event2 sources differ
 # --- Tests --------------------------------------------------------------------
 .PHONY: test memcheck sanitize
 # The suites run side by side, one per CPU (TEST_JOBS=1: one at a time).
-test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite, side by side: a line per suite as it ends
+test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite, side by side
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER) $(if $(TEST_JOBS),-j $(TEST_JOBS))
 
-memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Run every lesson program and exercise solution under valgrind (0 errors, 0 bytes lost)
+memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Lessons and solutions under valgrind: 0 errors, 0 lost
 	@status=0; BUILD=$(BUILD) tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \
 	  BUILD=$(BUILD) tests/memcheck-solutions.sh $(EX_SOLUTION_PROGRAMS) || status=1; exit $$status
 
-sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the suite
+sanitize: ## The suites built with ASan+UBSan (build/sanitize)
 	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test
 
 # ThreadSanitizer, for the programs that start threads: lesson 17's and
@@ -192,7 +192,7 @@ sanitize: ## Build everything with ASan+UBSan into build/sanitize and run the su
 TSAN_CFLAGS := -O1 -g -gdwarf-4 -fsanitize=thread -fno-omit-frame-pointer
 TSAN_PROGRAMS = $(call lesson_programs_for,17) $(filter %/08-worker-thread/event2,$(EX_SOLUTION_PROGRAMS))
 .PHONY: tsan tsan-run
-tsan: ## Build lesson 17 and exercise 8's solution with ThreadSanitizer into build/tsan, run them: no report
+tsan: ## Lesson 17 and exercise 08 under ThreadSanitizer: no report
 	@$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_CFLAGS)" tsan-run
 
 tsan-run: $$(TSAN_PROGRAMS) $(COURSE_TOOL)
@@ -213,7 +213,7 @@ include exercises/grader/grader.mk
 
 # --- Information --------------------------------------------------------------
 .PHONY: help doctor clean
-doctor: ## Show the compiler, libevent and Check found, and libevent's backends
+doctor: ## The compiler, libevent, Check and backends found
 	@.ci/doctor.sh "$(CC)"
 
 clean: ## Remove build/
