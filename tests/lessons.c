@@ -408,6 +408,77 @@ START_TEST(trace_grammar_rejects_bad_lines)
 }
 END_TEST
 
+/* docs/trace-format.md: trace lines are written out one at a time, so a
+   program that dies loses none it printed. A program built on the trace
+   code (lessons/lib, the event2 probe) traces two lines and aborts, its
+   standard output a pipe: both lines arrive. */
+START_TEST(trace_lines_are_flushed_one_at_a_time)
+{
+    char *dir = make_temp_dir(), *source, *program;
+    if (asprintf(&source, "%s/crash.c", dir) < 0 || asprintf(&program, "%s/crash", dir) < 0)
+        abort();
+    FILE *f = fopen(source, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#include \"event2.h\"\n"
+          "#include <stdlib.h>\n"
+          "int main(void)\n"
+          "{\n"
+          "    trace(\"loop\", \"dispatch\", NULL);\n"
+          "    trace_note(\"about to crash\");\n"
+          "    abort();\n"
+          "}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    const char *cc[] = { "cc", "-std=c11", "-D_DEFAULT_SOURCE", "-Ilessons/lib", "-Ievent2",
+                         "-o", program, source, "lessons/lib/trace.c", "lessons/lib/flags.c",
+                         "event2/probe.c", "-levent", NULL };
+    struct run_result r;
+    run_program(cc, NULL, 60000, &r);
+    ck_assert_msg(r.status == 0, "cc failed:\n%s", r.err);
+    run_result_free(&r);
+    const char *run[] = { program, NULL };
+    run_program(run, NULL, RUN_TIMEOUT_MS, &r);
+    ck_assert_int_eq(r.status, 128 + SIGABRT);
+    ck_assert_str_eq(r.out, "loop     dispatch\nnote     about to crash\n");
+    run_result_free(&r);
+    remove_tree(dir);
+    free(dir);
+    free(source);
+    free(program);
+}
+END_TEST
+
+/* Lesson 01: the lesson programs obey libevent's EVENT_* variables (here
+   EVENT_NOEPOLL), and make lesson-N runs them without any, as the expected
+   traces were made. */
+START_TEST(make_lesson_runs_the_programs_without_event_variables)
+{
+    const char *env[] = { "EVENT_NOEPOLL=1", NULL };
+    char *program;
+    if (asprintf(&program, "%s/01-event2", bin_dir()) < 0)
+        abort();
+    const char *alone[] = { program, NULL };
+    struct run_result r;
+    run_program(alone, env, RUN_TIMEOUT_MS, &r);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "base     created    method=poll\n") != NULL, "%s", r.out);
+    run_result_free(&r);
+
+    char *build;
+    if (asprintf(&build, "BUILD=%s", build_dir()) < 0)
+        abort();
+    const char *make[] = { "make", "--no-print-directory", "lesson-1", build, NULL };
+    run_program(make, env, 60000, &r);
+    ck_assert_msg(r.status == 0, "make lesson-1 failed:\n%s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "method=epoll") != NULL && strstr(r.out, "method=poll") == NULL,
+                  "make lesson-1 passed EVENT_NOEPOLL on:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "event2: matches expected.trace") != NULL, "%s", r.out);
+    run_result_free(&r);
+    free(build);
+    free(program);
+}
+END_TEST
+
 Suite *lessons_suite(void)
 {
     Suite *s = suite_create("lessons");
@@ -415,8 +486,15 @@ Suite *lessons_suite(void)
     atexit(free_dirs);
 
     TCase *grammar = tcase_create("trace-format");
+    tcase_set_timeout(grammar, 60); /* one test compiles a program */
     tcase_add_test(grammar, trace_grammar_rejects_bad_lines);
+    tcase_add_test(grammar, trace_lines_are_flushed_one_at_a_time);
     suite_add_tcase(s, grammar);
+
+    TCase *environment = tcase_create("environment");
+    tcase_set_timeout(environment, 120);
+    tcase_add_test(environment, make_lesson_runs_the_programs_without_event_variables);
+    suite_add_tcase(s, environment);
 
     for (size_t i = 0; i < ndirs && i < MAX_LESSONS; i++) {
         char number[3];

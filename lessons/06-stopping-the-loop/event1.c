@@ -9,7 +9,8 @@
  *   flags: EVLOOP_NONBLOCK runs what is ready and returns without waiting;
  *   EVLOOP_ONCE waits for something to happen, runs it and returns.
  *   1.x could not ask why a loop ended: event_base_got_exit() and
- *   event_base_got_break() are 2.x.
+ *   event_base_got_break() are 2.x. Last, the loop started again from
+ *   inside one of its own callbacks: it refuses and returns -1.
  * Run it:   make lesson-6          (both styles side by side)
  *           build/bin/06-event1    (this program alone)
  * Look for: after loopexit, "same" and "middle" still run but "low" does
@@ -24,9 +25,10 @@
 
 /* 1.x events live in storage the program owns; the pointers let the rest of
    the code read like the event2 variant's. */
-static struct event stopper_ev, same_ev, middle_ev, low_ev, timer_ev, keeper_ev;
+static struct event stopper_ev, same_ev, middle_ev, low_ev, timer_ev, keeper_ev, nested_ev;
 static struct event *stopper = &stopper_ev, *same = &same_ev, *middle = &middle_ev,
-                    *low = &low_ev, *timer = &timer_ev, *keeper = &keeper_ev;
+                    *low = &low_ev, *timer = &timer_ev, *keeper = &keeper_ev,
+                    *nested = &nested_ev;
 static enum { STOP_WITH_EXIT, STOP_WITH_BREAK } stop_with;
 
 /* doc: stopper */
@@ -78,6 +80,26 @@ static void activate(struct event *ev)
 static void report(int result)
 {
     trace("loop", "returned", "result=%d", result);
+}
+/* doc: end */
+
+/* libevent's log goes to stderr unless a callback takes it. */
+static void on_log(int severity, const char *msg)
+{
+    (void)severity;
+    trace_note("libevent logs: %s", msg);
+}
+
+/* doc: nested */
+static void on_nested(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    probe_callback(nested, what);
+    /* The loop that runs this callback is this base's: start it again. */
+    trace("loop", "dispatch", NULL);
+    report(event_dispatch());
+    probe_after(nested);
 }
 /* doc: end */
 
@@ -146,7 +168,18 @@ int main(void)
     if (event_del(keeper) != 0)
         die("event_del");
     probe_step(keeper, "deleted");
-    struct event *all[] = { stopper, same, middle, low, timer, keeper };
+
+    /* doc: round6 */
+    trace_note("round 6: the loop started again from one of its callbacks");
+    make_event(nested, -1, 0, on_nested, "nested", 1);
+    event_set_log_callback(on_log);
+    activate(nested);
+    trace("loop", "dispatch", NULL);
+    report(event_dispatch());
+    event_set_log_callback(NULL);
+    /* doc: end */
+
+    struct event *all[] = { stopper, same, middle, low, timer, keeper, nested };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         probe_free(all[i]); /* static storage: nothing to free */
     }

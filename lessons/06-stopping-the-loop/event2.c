@@ -9,6 +9,8 @@
  *   flags: EVLOOP_NONBLOCK runs what is ready and returns without waiting;
  *   EVLOOP_ONCE waits for something to happen, runs it and returns.
  *   event_base_got_exit() and event_base_got_break() say why a loop ended.
+ *   Last, the loop started again from inside one of its own callbacks: it
+ *   refuses and returns -1.
  * Run it:   make lesson-6          (both styles side by side)
  *           build/bin/06-event2    (this program alone)
  * Look for: after loopexit, "same" and "middle" still run but "low" does
@@ -22,7 +24,7 @@
 #include <unistd.h>
 
 static struct event_base *base;
-static struct event *stopper, *same, *middle, *low, *timer, *keeper;
+static struct event *stopper, *same, *middle, *low, *timer, *keeper, *nested;
 static enum { STOP_WITH_EXIT, STOP_WITH_BREAK } stop_with;
 
 /* doc: stopper */
@@ -77,6 +79,26 @@ static void report(int result)
     trace("loop", "returned", "result=%d", result);
     trace_style("got_exit=%d got_break=%d", event_base_got_exit(base),
                 event_base_got_break(base));
+}
+/* doc: end */
+
+/* libevent's log goes to stderr unless a callback takes it. */
+static void on_log(int severity, const char *msg)
+{
+    (void)severity;
+    trace_note("libevent logs: %s", msg);
+}
+
+/* doc: nested */
+static void on_nested(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    probe_callback(nested, what);
+    /* The loop that runs this callback is this base's: start it again. */
+    trace("loop", "dispatch", NULL);
+    report(event_base_dispatch(base));
+    probe_after(nested);
 }
 /* doc: end */
 
@@ -144,7 +166,18 @@ int main(void)
     if (event_del(keeper) != 0)
         die("event_del");
     probe_step(keeper, "deleted");
-    struct event *all[] = { stopper, same, middle, low, timer, keeper };
+
+    /* doc: round6 */
+    trace_note("round 6: the loop started again from one of its callbacks");
+    nested = make_event(-1, 0, on_nested, "nested", 1);
+    event_set_log_callback(on_log);
+    activate(nested);
+    trace("loop", "dispatch", NULL);
+    report(event_base_dispatch(base));
+    event_set_log_callback(NULL);
+    /* doc: end */
+
+    struct event *all[] = { stopper, same, middle, low, timer, keeper, nested };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         probe_free(all[i]);
         event_free(all[i]);
