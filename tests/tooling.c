@@ -442,6 +442,8 @@ START_TEST(make_help_lists_the_targets)
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         ck_assert_msg(strstr(r.out, targets[i]) != NULL, "make help lacks %s:\n%s", targets[i],
                       r.out);
+    ck_assert_msg(widest_line(r.out) <= 80, "make help is %zu columns wide:\n%s",
+                  widest_line(r.out), r.out);
     run_result_free(&r);
 }
 END_TEST
