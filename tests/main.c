@@ -41,6 +41,7 @@ static const struct suite_entry {
     { "evbuffers", evbuffers_suite },
     { "threads", threads_suite },
     { "backends", backends_suite },
+    { "edge", edge_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };
 enum { NSUITES = sizeof all / sizeof all[0] };

@@ -14,6 +14,7 @@ Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson
 Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
 Suite *threads_suite(void);   /* tests/threads.c: threads and debug mode, lesson 17 */
 Suite *backends_suite(void);  /* tests/backends.c: backends and base configuration, lesson 15 */
+Suite *edge_suite(void);      /* tests/edge.c: level- and edge-triggered reads, lesson 14 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
 Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */
 /* One line per suite file, in the order of the table in tests/main.c. */
