@@ -39,6 +39,7 @@ static const struct suite_entry {
     { "semantics", semantics_suite },
     { "bufferevents", bufferevents_suite },
     { "evbuffers", evbuffers_suite },
+    { "timers", timers_suite },
     { "threads", threads_suite },
     { "backends", backends_suite },
     { "edge", edge_suite },

@@ -12,6 +12,7 @@ Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
 Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 07-09 */
 Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 12 */
 Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
+Suite *timers_suite(void);    /* tests/timers.c: many timers, the cached time, lesson 16 */
 Suite *threads_suite(void);   /* tests/threads.c: threads and debug mode, lesson 17 */
 Suite *backends_suite(void);  /* tests/backends.c: backends and base configuration, lesson 15 */
 Suite *edge_suite(void);      /* tests/edge.c: level- and edge-triggered reads, lesson 14 */
