@@ -34,15 +34,17 @@ static const struct suite_entry {
     { "tooling", tooling_suite },
     { "grader", grader_suite },
     { "network", network_suite },
+    { "http", http_suite },
     { "lessons", lessons_suite },
     { "fork", fork_suite },
     { "semantics", semantics_suite },
     { "bufferevents", bufferevents_suite },
     { "evbuffers", evbuffers_suite },
-    { "timers", timers_suite },
     { "threads", threads_suite },
-    { "backends", backends_suite },
+    { "timers", timers_suite },
     { "edge", edge_suite },
+    { "backends", backends_suite },
+    { "dns", dns_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };
 enum { NSUITES = sizeof all / sizeof all[0] };
@@ -193,7 +195,7 @@ int main(int argc, char **argv)
     mkdir(build_dir(), 0755);
     mkdir(results, 0755);
     printf("run-tests: %zu suite%s, %ld at a time; results in %s/\n", n, n == 1 ? "" : "s",
-           jobs_at_once, results);
+           jobs_at_once < (long)n ? jobs_at_once : (long)n, results);
     fflush(stdout);
 
     long long started = now_ms();
