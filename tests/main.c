@@ -34,7 +34,6 @@ static const struct suite_entry {
     { "tooling", tooling_suite },
     { "grader", grader_suite },
     { "network", network_suite },
-    { "http", http_suite },
     { "lessons", lessons_suite },
     { "fork", fork_suite },
     { "semantics", semantics_suite },
@@ -44,7 +43,6 @@ static const struct suite_entry {
     { "timers", timers_suite },
     { "edge", edge_suite },
     { "backends", backends_suite },
-    { "dns", dns_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };
 enum { NSUITES = sizeof all / sizeof all[0] };
