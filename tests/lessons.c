@@ -402,6 +402,9 @@ START_TEST(trace_grammar_rejects_bad_lines)
     ck_assert_ptr_null(trace_line_problem("reader   added      pending(READ|TIMEOUT) timeout=10ms"));
     ck_assert_ptr_null(trace_line_problem("reader   seen       pending(READ)+active(READ)"));
     ck_assert_ptr_nonnull(trace_line_problem("reader   seen       pending(READ) at 0x55d0c0ffee00"));
+    /* An address is refused even where the grammar allows any text. */
+    ck_assert_ptr_nonnull(trace_line_problem("reader   seen       ptr=0x55d0c0ffee00"));
+    ck_assert_ptr_nonnull(trace_line_problem("note     freed 0x55d0c0ffee00"));
     ck_assert_ptr_nonnull(trace_line_problem("reader   seen       pending READ"));
     ck_assert_ptr_nonnull(trace_line_problem("Reader   seen       non-pending"));
     ck_assert_ptr_nonnull(trace_line_problem("reader"));
