@@ -6,8 +6,11 @@
  * ev->ev_res held the flags it was made active with. This probe does the
  * same. On libevent 2.1 the flags moved into the embedded struct
  * event_callback (ev->ev_evcallback.evcb_flags, likewise the priority); the
- * 1.x names ev_flags and ev_pri no longer compile. ev_events and ev_res kept
- * their names. The probe calls no libevent function at all.
+ * 1.x names ev_flags and ev_pri no longer compile, nor do eight other 1.x
+ * fields (ev_arg, ev_callback, ev_ncalls, ...); ev_base, ev_fd, ev_events,
+ * ev_res and ev_timeout kept their names
+ * (semantics/only_five_1x_struct_event_fields_still_compile). The probe
+ * calls no libevent function at all.
  */
 #include "event1.h"
 
