@@ -13,10 +13,20 @@
 # holds the lines of event2.c between the markers "/* doc: create */" and
 # "/* doc: end */" (the marker lines left out, the common indentation
 # removed). Without a region name the whole file is shown (used for traces).
+# A block
+#
+#     <!-- index: lessons -->
+#     ...
+#     <!-- end index -->
+#
+# holds a table of the lessons (or exercises) as the course's index
+# (.ci/index.sh) lists them, linked from where the Markdown file is; a
+# lesson's calls come from the "**Calls:** event1 ... · event2 ..." line of
+# its README, an exercise's style from the names of its starter files.
 # --update rewrites every such block from its source; --check changes
 # nothing and fails, naming the stale blocks, if any block differs.
-# Files looked at: those given after the mode, or else docs/**/*.md and
-# lessons/*/README.md.
+# Files looked at: those given after the mode, or else README.md,
+# exercises/README.md, docs/**/*.md and lessons/*/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +37,8 @@ case $mode in --update|--check) ;; *) echo "usage: docs/snippets.sh --update|--c
 shift
 markdown_files() {
     if [ $# -gt 0 ]; then printf '%s\n' "$@"; return; fi
+    echo README.md
+    echo exercises/README.md
     find docs -name '*.md' | sort
     ls lessons/*/README.md 2>/dev/null
 }
@@ -56,6 +68,34 @@ extract() {
         }' "$file"
 }
 
+# shellcheck source=.ci/index.sh
+. .ci/index.sh
+
+# The table of KIND for a Markdown file in directory FROM.
+index_block() { # kind from
+    local kind=$1 from=$2 n dir title link calls one two style target
+    target=$(index_target "$kind")
+    link() { if [ "$from" = . ]; then echo "$1"; else echo "${1#"$from"/}"; fi; }
+    if [ "$kind" = lessons ]; then
+        printf '| | lesson | event1 | event2 | |\n|---|---|---|---|---|\n'
+    else
+        printf '| | exercise | style | |\n|---|---|---|---|\n'
+    fi
+    while IFS=$'\t' read -r n dir title; do
+        if [ "$kind" = lessons ]; then
+            calls=$(sed -n 's/^\*\*Calls:\*\* *//p' "$dir/README.md" | head -n 1)
+            one=${calls%% · event2 *}; one=${one#event1 }
+            two=; [[ $calls == *" · event2 "* ]] && two=${calls#* · event2 }
+            printf '| %s | [%s](%s/) | %s | %s | `make %s-%d` |\n' "$n" "$title" "$(link "$dir")" \
+                "$one" "$two" "$target" "$((10#$n))"
+        else
+            style=$(ls "$dir/starter" 2>/dev/null | sed -n 's/^\(event[12]\).*/\1/p' | sort -u | paste -sd/ -)
+            printf '| %s | [%s](%s/) | %s | `make %s-%d` |\n' "$n" "$title" "$(link "$dir")" \
+                "$style" "$target" "$((10#$n))"
+        fi
+    done < <(index_table "$kind")
+}
+
 fence_language() {
     case $1 in *.c|*.h) echo c;; *.sh) echo sh;; *) echo text;; esac
 }
@@ -66,13 +106,18 @@ render() {
     local skipping=0
     while IFS= read -r line || [ -n "$line" ]; do
         if [ $skipping = 1 ]; then
-            if [[ $line =~ ^\<\!--\ end\ snippet\ --\>$ ]]; then
+            if [[ $line =~ ^\<\!--\ end\ (snippet|index)\ --\>$ ]]; then
                 skipping=0
                 printf '%s\n' "$line"
             fi
             continue
         fi
         printf '%s\n' "$line"
+        if [[ $line =~ ^\<\!--\ index:\ (lessons|exercises)\ --\>$ ]]; then
+            index_block "${BASH_REMATCH[1]}" "$(dirname "$md")"
+            skipping=1
+            continue
+        fi
         if [[ $line =~ ^\<\!--\ snippet:\ ([^ ]+)( ([a-z0-9_-]+))?\ --\>$ ]]; then
             src=${BASH_REMATCH[1]} name=${BASH_REMATCH[3]}
             lang=$(fence_language "$src")
@@ -83,7 +128,7 @@ render() {
         fi
     done < "$md"
     if [ $skipping = 1 ]; then
-        echo "snippets: $md: a snippet block has no <!-- end snippet -->" >&2
+        echo "snippets: $md: a snippet or index block has no end marker" >&2
         return 1
     fi
 }
@@ -92,7 +137,7 @@ status=0
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 while IFS= read -r md; do
-    grep -q '^<!-- snippet: ' "$md" || continue
+    grep -q '^<!-- \(snippet\|index\): ' "$md" || continue
     render "$md" > "$tmp" || { status=1; continue; }
     if ! cmp -s "$tmp" "$md"; then
         if [ "$mode" = --update ]; then
