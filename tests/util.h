@@ -18,6 +18,19 @@
 /* Where the lesson programs are (LESSONS_BIN, default build/bin) and the
    build directory (LESSONS_BUILD, default build). */
 const char *bin_dir(void);
+
+/* 1 when this suite was built with AddressSanitizer (make sanitize): gcc
+   says so with __SANITIZE_ADDRESS__, clang with __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILT_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILT_WITH_ASAN 1
+#endif
+#endif
+#ifndef BUILT_WITH_ASAN
+#define BUILT_WITH_ASAN 0
+#endif
 const char *build_dir(void);
 
 /* The numbered directories of KIND ("lessons", "exercises"), as the
