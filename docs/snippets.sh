@@ -22,7 +22,8 @@
 # holds a table of the lessons (or exercises) as the course's index
 # (.ci/index.sh) lists them, linked from where the Markdown file is; a
 # lesson's calls come from the "**Calls:** event1 ... · event2 ..." line of
-# its README, an exercise's style from the names of its starter files.
+# its README; an exercise's style from the names of its starter files and
+# its summary from the "**In short:** ..." line of its README.
 # --update rewrites every such block from its source; --check changes
 # nothing and fails, naming the stale blocks, if any block differs.
 # Files looked at: those given after the mode, or else README.md,
@@ -73,13 +74,13 @@ extract() {
 
 # The table of KIND for a Markdown file in directory FROM.
 index_block() { # kind from
-    local kind=$1 from=$2 n dir title link calls one two style target
+    local kind=$1 from=$2 n dir title link calls one two style short target
     target=$(index_target "$kind")
     link() { if [ "$from" = . ]; then echo "$1"; else echo "${1#"$from"/}"; fi; }
     if [ "$kind" = lessons ]; then
         printf '| | lesson | event1 | event2 | |\n|---|---|---|---|---|\n'
     else
-        printf '| | exercise | style | |\n|---|---|---|---|\n'
+        printf '| | exercise | style | in short | |\n|---|---|---|---|---|\n'
     fi
     while IFS=$'\t' read -r n dir title; do
         if [ "$kind" = lessons ]; then
@@ -90,8 +91,9 @@ index_block() { # kind from
                 "$one" "$two" "$target" "$((10#$n))"
         else
             style=$(ls "$dir/starter" 2>/dev/null | sed -n 's/^\(event[12]\).*/\1/p' | sort -u | paste -sd/ -)
-            printf '| %s | [%s](%s/) | %s | `make %s-%d` |\n' "$n" "$title" "$(link "$dir")" \
-                "$style" "$target" "$((10#$n))"
+            short=$(sed -n 's/^\*\*In short:\*\* *//p' "$dir/README.md" | head -n 1)
+            printf '| %s | [%s](%s/) | %s | %s | `make %s-%d` |\n' "$n" "$title" "$(link "$dir")" \
+                "$style" "$short" "$target" "$((10#$n))"
         fi
     done < <(index_table "$kind")
 }

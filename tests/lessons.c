@@ -389,10 +389,44 @@ START_TEST(lesson_has_readme_and_walkthrough)
     ck_assert_msg(text != NULL && strncmp(text, want, strlen(want)) == 0,
                   "%s does not start with \"%s\"", walkthrough, want);
     free(text);
+    /* The course's index tables (README.md, the site) take a lesson's calls
+       from one line of its README, "**Calls:** event1 ... · event2 ...". */
+    const char *calls = strstr(readme, "\n**Calls:** event1 ");
+    ck_assert_msg(calls != NULL, "%s has no \"**Calls:** event1 ... · event2 ...\" line",
+                  readme_path);
+    const char *end = strchr(calls + 1, '\n');
+    const char *two = strstr(calls, " · event2 ");
+    ck_assert_msg(two != NULL && (end == NULL || two < end) &&
+                      two > calls + strlen("\n**Calls:** event1 ") &&
+                      two + strlen(" · event2 ") < (end ? end : two + strlen(two)),
+                  "%s: its Calls line needs both an event1 and an event2 part", readme_path);
     free(readme);
     free(readme_path);
     free(walkthrough);
     free(link);
+}
+END_TEST
+
+/* Likewise an exercise's summary in the index tables: its README's
+   "**In short:** ..." line. */
+START_TEST(exercise_readmes_say_in_short)
+{
+    size_t n;
+    char **exercises = index_dirs("exercises", &n);
+    ck_assert_msg(n > 0, "the index lists no exercise");
+    for (size_t i = 0; i < n; i++) {
+        char *path;
+        if (asprintf(&path, "%s/README.md", exercises[i]) < 0)
+            abort();
+        char *readme = read_file(path);
+        ck_assert_msg(readme != NULL, "%s is missing", path);
+        const char *line = strstr(readme, "\n**In short:** ");
+        ck_assert_msg(line != NULL && line[strlen("\n**In short:** ")] != '\n',
+                      "%s has no \"**In short:** ...\" line", path);
+        free(readme);
+        free(path);
+    }
+    free_strings(exercises, n);
 }
 END_TEST
 
@@ -498,6 +532,10 @@ Suite *lessons_suite(void)
     tcase_set_timeout(environment, 120);
     tcase_add_test(environment, make_lesson_runs_the_programs_without_event_variables);
     suite_add_tcase(s, environment);
+
+    TCase *index = tcase_create("index");
+    tcase_add_test(index, exercise_readmes_say_in_short);
+    suite_add_tcase(s, index);
 
     for (size_t i = 0; i < ndirs && i < MAX_LESSONS; i++) {
         char number[3];
