@@ -34,6 +34,7 @@ static const struct suite_entry {
     { "tooling", tooling_suite },
     { "grader", grader_suite },
     { "network", network_suite },
+    { "bench", bench_suite },
     { "lessons", lessons_suite },
     { "fork", fork_suite },
     { "semantics", semantics_suite },

@@ -20,6 +20,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -142,6 +143,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 /* A new connection on fd: a client record and a bufferevent that echoes. */
 static void add_client(int fd)
 {
+    /* TCP_NODELAY: each echo leaves at once. With Nagle's algorithm (the
+       default) a write made while earlier bytes await their ACK waits for
+       it: 40 ms, the client's delayed ACK (lesson 21). */
+    int on = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
+        fprintf(stderr, "setsockopt(TCP_NODELAY) failed: refusing a client\n");
+        close(fd);
+        return;
+    }
     struct client *c = calloc(1, sizeof *c);
     if (c == NULL) {
         fprintf(stderr, "out of memory: refusing a client\n");
