@@ -13,7 +13,7 @@
  * it did, at most ATTEMPTS times.
  */
 #define _GNU_SOURCE
-#include "loopback.h"
+#include "tcp_pair.h"
 #include "network_proc.h"
 #include "suites.h"
 #include "util.h"

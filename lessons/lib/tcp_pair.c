@@ -1,7 +1,7 @@
 /*
- * loopback.c - see loopback.h. No libevent calls: both styles link this.
+ * tcp_pair.c - see tcp_pair.h. No libevent calls: both styles link this.
  */
-#include "loopback.h"
+#include "tcp_pair.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
