@@ -36,7 +36,7 @@ CHECK_CFLAGS    = $(call memo,CHECK_CFLAGS,pkg-config --cflags check 2>/dev/null
 CHECK_LIBS      = $(call memo,CHECK_LIBS,pkg-config --libs check 2>/dev/null)
 
 # Debian/Ubuntu packages behind `make deps`.
-DEB_PACKAGES := make gcc clang pkg-config libevent-dev check valgrind socat netcat-openbsd jq curl
+DEB_PACKAGES := make gcc clang pkg-config libevent-dev check valgrind socat netcat-openbsd jq curl zip unzip
 
 V ?= 0
 # make -s: no "CC file" lines either (short options are MAKEFLAGS' first word).

@@ -104,7 +104,7 @@ $(foreach s,$(EX_SOLUTION_SRCS),$(eval $(call solution_rule,$(s))))
 
 memcheck: $(EX_SOLUTION_PROGRAMS)
 
-.PHONY: need-jq grader grade grade-all grade-bench release exercises exercise- hint- reset-
+.PHONY: need-jq grader grade grade-all grade-bench release gradescope grade-deps exercises exercise- hint- reset-
 need-jq:
 	@command -v jq >/dev/null || { echo "error: jq not found; install it: make deps (or: sudo apt-get install jq)" >&2; exit 1; }
 
@@ -126,6 +126,15 @@ grade-bench: $(call grader_deps_for,$(or $(EXERCISE),4)) | need-jq ## Time gradi
 
 release: ## Write a copy of the course for students: DEST=DIR
 	@$(GRADER)/release.sh "$(DEST)"
+
+# Gradescope: exercise N's autograder zip (exercises/grader/gradescope.sh
+# says what it holds); its setup.sh builds what grading needs with
+# grade-deps, once, and its run_autograder grades with `make grade`.
+gradescope: ## Write exercise N's Gradescope zip: EXERCISE=N [DEST=DIR]
+	@BUILD=$(BUILD) $(GRADER)/gradescope.sh "$(EXERCISE)" $(if $(DEST),"$(DEST)")
+
+grade-deps: $(call grader_deps_for,$(EXERCISE)) | need-jq
+	@$(if $(call exercise_dir_for,$(EXERCISE)),:,echo "error: there is no exercise '$(EXERCISE)'" >&2; exit 2)
 
 # --- Students ----------------------------------------------------------------------
 exercises: ## List the exercises with your progress
