@@ -36,7 +36,8 @@ CHECK_CFLAGS    = $(call memo,CHECK_CFLAGS,pkg-config --cflags check 2>/dev/null
 CHECK_LIBS      = $(call memo,CHECK_LIBS,pkg-config --libs check 2>/dev/null)
 
 # Debian/Ubuntu packages behind `make deps`.
-DEB_PACKAGES := make gcc clang pkg-config libevent-dev check valgrind socat netcat-openbsd jq curl zip unzip
+DEB_PACKAGES := make gcc clang pkg-config libevent-dev check valgrind socat netcat-openbsd jq curl zip unzip \
+    pandoc graphviz python3 libxml2-utils chromium chromium-driver python3-selenium gnuplot-nox
 
 V ?= 0
 # make -s: no "CC file" lines either (short options are MAKEFLAGS' first word).
@@ -206,6 +207,16 @@ docs: ## Refresh the code excerpts in docs/ from the lesson sources
 
 check-docs: ## Check that every code excerpt in docs/ matches its source
 	@docs/snippets.sh --check
+
+# The course as a static site, the pictures made from the programs and their
+# traces (docs/site/build.sh says what and how), and every page of it checked
+# in headless Chromium, with screenshots (docs/site/check.py).
+.PHONY: site check-site
+site: ## Build the site into build/site/ (pandoc, graphviz)
+	@docs/site/build.sh $(BUILD)/site
+
+check-site: site ## Check every page in headless Chromium; screenshots
+	@docs/site/check.py $(BUILD)/site $(BUILD)/site-shots
 
 # --- Exercises ---------------------------------------------------------------
 # The exercises and the grader bring their own targets.
