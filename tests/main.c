@@ -32,6 +32,7 @@ static const struct suite_entry {
 } all[] = {
     /* The slowest first, so that two at a time finish together. */
     { "tooling", tooling_suite },
+    { "site", site_suite },
     { "grader", grader_suite },
     { "network", network_suite },
     { "bench", bench_suite },

@@ -9,6 +9,7 @@
 Suite *lessons_suite(void);   /* tests/lessons.c: every lesson's trace */
 Suite *semantics_suite(void); /* tests/semantics.c: libevent's ordering rules */
 Suite *tooling_suite(void);   /* tests/tooling.c: make targets, purity, docs */
+Suite *site_suite(void);      /* tests/site.c: make site, the pages and pictures */
 Suite *bufferevents_suite(void); /* tests/bufferevents.c: bufferevents, lessons 07-09 */
 Suite *fork_suite(void);      /* tests/fork.c: fork() and event_reinit(), lesson 12 */
 Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
