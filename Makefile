@@ -222,6 +222,51 @@ check-site: site ## Check every page in headless Chromium; screenshots
 # The exercises and the grader bring their own targets.
 include exercises/grader/grader.mk
 
+# --- Bench --------------------------------------------------------------------
+# make bench: what things cost, measured side by side (.ci/bench/bench.c says
+# what and how; lesson 21 explains it). The course's echo servers and the
+# bench's own are measured under one load generator; QUICK=1: short rounds.
+BENCH := $(BUILD)/bench
+BENCH_OBJ := $(OBJ)/.ci/bench
+BENCH_TOOL := $(BENCH)/bench
+BENCH_PROGRAMS := $(BENCH)/echo-epoll $(BENCH)/echo-bufferevent \
+    $(BENCH)/dispatch-event1 $(BENCH)/dispatch-event2
+BENCH_SERVERS := $(filter $(BIN)/10-%-server $(BIN)/11-%-server,$(LESSON_PROGRAMS)) \
+    $(filter %/04-echo-server/event2-server %/05-line-protocol/event2-server \
+      %/06-idle-timeouts/event2-server,$(EX_SOLUTION_PROGRAMS))
+
+$(BENCH_OBJ)/%.o: .ci/bench/%.c | need-libevent
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -I.ci/lib -I.ci/bench $(LIBEVENT_CFLAGS) $(ALL_CFLAGS) -MD -MP -c $< -o $@
+
+$(BENCH_TOOL): $(addprefix $(BENCH_OBJ)/,bench.o load.o backends.o timers.o stats.o) \
+    $(TOOL_LIB_OBJS) $(SUPPORT_LIB)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBEVENT_LIBS)
+
+$(BENCH)/echo-%: $(BENCH_OBJ)/echo-%.o $(SUPPORT_LIB)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBEVENT_LIBS)
+
+# Each dispatch loop may call only its own style's functions, as a lesson
+# variant may: the kits' purity check applies.
+$(BENCH)/dispatch-%: $(BENCH_OBJ)/dispatch-%.o $(BENCH_OBJ)/stats.o %/symbols.txt $(PURITY)
+	$(call say,LD,$@)
+	$(Q)$(PURITY) $* $(BENCH_OBJ)/dispatch-$*.o
+	$(Q)$(PURITY) neutral $(BENCH_OBJ)/stats.o
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(LIBEVENT_LIBS)
+
+.SECONDARY: $(addprefix $(BENCH_OBJ)/,echo-epoll.o echo-bufferevent.o dispatch-event1.o \
+    dispatch-event2.o)
+
+.PHONY: bench
+bench: $(BENCH_TOOL) $(BENCH_PROGRAMS) $(BENCH_SERVERS) ## Measure: backends, styles, timers, echo (QUICK=1)
+	@$(BENCH_TOOL) --build $(BUILD) $(if $(QUICK),--quick)
+
 # --- Information --------------------------------------------------------------
 .PHONY: help doctor clean
 doctor: ## The compiler, libevent, Check and backends found

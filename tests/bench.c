@@ -1,6 +1,7 @@
 /*
  * bench.c - the bench suite: lesson 21 (what a message costs a server, in
- * loop iterations and callbacks; where the 44 ms came from).
+ * loop iterations and callbacks; where the 44 ms came from) and `make
+ * bench` itself.
  *
  * No test here times anything. The costs are counts (iterations,
  * callbacks, bytes per read), made deterministic by letting a whole
@@ -10,7 +11,8 @@
  * both ends of a loopback connection. A peer's delayed ACK comes 40 ms or
  * more after the data; the one wait that could race with it is checked
  * after the fact (nothing was acknowledged meanwhile) and tried again if
- * it did, at most ATTEMPTS times.
+ * it did, at most ATTEMPTS times. `make bench QUICK=1` is run for its
+ * rows, never its figures.
  */
 #define _GNU_SOURCE
 #include "tcp_pair.h"
@@ -300,11 +302,9 @@ START_TEST(fresh_connection_acks_at_once_so_nothing_waits)
     struct echo e;
     echo_open(&e, false);
     echo_run(&e, MESSAGE);
-    loopback_wait_for(e.peer, MESSAGE);
-    ck_assert_int_eq(loopback_unread(e.peer), MESSAGE);
-    struct loopback_sender state;
-    loopback_sender_state(e.fd, &state);
-    ck_assert_uint_eq(state.unsent, 0);
+    ck_assert_int_eq(e.writes, 4);
+    for (int i = 0; i < 4; i++) /* each write had left when the next came */
+        ck_assert_uint_eq(e.unsent[i], 0);
     loopback_receive(e.peer, MESSAGE);
     echo_close(&e);
 }
@@ -436,6 +436,92 @@ START_TEST(course_echo_servers_set_tcp_nodelay)
 }
 END_TEST
 
+/* --- make bench QUICK=1 ----------------------------------------------------- */
+
+/* The end of a long output: Check's messages are limited in length. */
+static const char *tail(const char *text)
+{
+    size_t n = strlen(text);
+    return n > 3000 ? text + n - 3000 : text;
+}
+
+static int count_of(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    return n;
+}
+
+START_TEST(quick_bench_runs_and_prints_every_row)
+{
+    char *build;
+    ck_assert_int_ge(asprintf(&build, "BUILD=%s", build_dir()), 0);
+    /* Built as this suite was: a sanitized suite, a sanitized bench. */
+    const char *argv[] = { "make", "--no-print-directory", "-s", build, "bench", "QUICK=1",
+#if defined(__SANITIZE_ADDRESS__)
+                           "SANITIZE=1",
+#endif
+                           NULL };
+    struct run_result r;
+    run_program(argv, NULL, 240000, &r);
+    ck_assert_msg(!r.timed_out, "make bench QUICK=1 did not finish");
+    ck_assert_msg(r.status == 0, "make bench QUICK=1 failed (status %d):\n%s%s", r.status,
+                  tail(r.out), tail(r.err));
+    const char *once[] = { "make bench: libevent 2.1.12", "Backends: one loop iteration",
+                           "event1 against event2", "loop iteration, 1 of 100 ready",
+                           "event_set/event_assign + add + del",
+                           "event_new + add + del + event_free", "Timers: 100,000",
+                           "add (60 s)", "add again while pending (rearm)", "run when due",
+                           "Echo, 64 B, 1 connection", "Echo, 64 B, 100 connections",
+                           "Echo, 16 KiB, 1 connection", "Echo, 16 KiB, 100 connections",
+                           "done in" };
+    for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+        ck_assert_msg(count_of(r.out, once[i]) == 1, "\"%s\" is not printed once:\n%s", once[i],
+                      tail(r.out));
+    const char *methods[] = { "epoll", "poll", "select" };
+    for (size_t i = 0; i < 3; i++)
+        for (int active = 1; active <= 100; active += 99) {
+            char line[64];
+            snprintf(line, sizeof line, "\n  %-7s %4d  ", methods[i], active);
+            ck_assert_msg(count_of(r.out, line) == 1, "no row for %s, %d active:\n%s", methods[i],
+                          active, tail(r.out));
+        }
+    const char *servers[] = { "epoll ET (bench)", "bufferevent (bench)",
+                              "bufferevent, Nagle (bench)", "lesson 10 event1",
+                              "lesson 10 event2", "lesson 11 event1 (lines)",
+                              "lesson 11 event2 (lines)", "exercise 04", "exercise 05 (lines)",
+                              "exercise 06" };
+    size_t nservers = sizeof servers / sizeof servers[0] - (have_solutions() ? 0 : 3);
+    for (size_t i = 0; i < nservers; i++)
+        ck_assert_msg(count_of(r.out, servers[i]) == 4, "\"%s\" is not in each echo table:\n%s",
+                      servers[i], tail(r.out));
+    ck_assert_msg((strstr(r.out, "not built") == NULL || !have_solutions()) &&
+                      strstr(r.out, "FAILED") == NULL,
+                  "a row has no figures:\n%s", tail(r.out));
+    size_t width = 0;
+    for (const char *line = r.out; *line != '\0';) {
+        size_t n = strcspn(line, "\n");
+        width = n > width ? n : width;
+        line += n + (line[n] == '\n');
+    }
+    ck_assert_msg(width <= 80, "a line of %zu columns:\n%s", width, tail(r.out));
+    const char *csvs[] = { "backends.csv", "styles.csv", "timers.csv", "echo.csv" };
+    int rows[] = { 1 + 18, 1 + 3, 1 + 3, have_solutions() ? 1 + 34 : 1 + 24 };
+    for (size_t i = 0; i < 4; i++) {
+        char *path, *text;
+        ck_assert_int_ge(asprintf(&path, "%s/bench/%s", build_dir(), csvs[i]), 0);
+        ck_assert_msg((text = read_file(path)) != NULL, "no %s", path);
+        ck_assert_msg(count_of(text, "\n") == rows[i], "%s: %d lines, not %d:\n%s", path,
+                      count_of(text, "\n"), rows[i], tail(text));
+        free(text);
+        free(path);
+    }
+    run_result_free(&r);
+    free(build);
+}
+END_TEST
+
 Suite *bench_suite(void)
 {
     Suite *s = suite_create("bench");
@@ -457,5 +543,9 @@ Suite *bench_suite(void)
     tcase_add_test(nagle, course_echo_servers_set_tcp_nodelay);
     suite_add_tcase(s, nagle);
 
+    TCase *bench = tcase_create("make_bench");
+    tcase_set_timeout(bench, 300);
+    tcase_add_test(bench, quick_bench_runs_and_prints_every_row);
+    suite_add_tcase(s, bench);
     return s;
 }
