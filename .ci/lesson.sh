@@ -258,9 +258,14 @@ run_roles() { # dir n roles
     for style in event1 event2; do
         run_session "$n" "$style" "$roles" "$tmp" || return 1
     done
+    local programs
     for role in $roles; do
         echo
-        echo "${bold}$role${off}  ($bin/$n-event1-$role, $bin/$n-event2-$role)"
+        programs="$bin/$n-event1-$role, $bin/$n-event2-$role"
+        # Too wide for the terminal: the two paths as the shell's braces.
+        [ -n "$terminal_columns" ] && [ $((${#role} + 4 + ${#programs})) -gt "$terminal_columns" ] &&
+            programs="$bin/$n-event{1,2}-$role"
+        echo "${bold}$role${off}  ($programs)"
         show_pair "$tmp/event1-$role.out" "$tmp/event2-$role.out"
     done
     echo

@@ -45,6 +45,7 @@ static const struct suite_entry {
     { "timers", timers_suite },
     { "edge", edge_suite },
     { "backends", backends_suite },
+    { "mistakes", mistakes_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };
 enum { NSUITES = sizeof all / sizeof all[0] };

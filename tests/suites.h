@@ -17,6 +17,7 @@ Suite *timers_suite(void);    /* tests/timers.c: many timers, the cached time, l
 Suite *threads_suite(void);   /* tests/threads.c: threads and debug mode, lesson 17 */
 Suite *backends_suite(void);  /* tests/backends.c: backends and base configuration, lesson 15 */
 Suite *edge_suite(void);      /* tests/edge.c: level- and edge-triggered reads, lesson 14 */
+Suite *mistakes_suite(void);  /* tests/mistakes.c: common mistakes, lesson 20 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
 Suite *bench_suite(void);     /* tests/bench.c: lesson 21, make bench */
 Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */

@@ -1,0 +1,113 @@
+/*
+ * Lesson 20, event1 style, mistake 01, the fix: a message is a line, found
+ * in the input whatever the reads were.
+ *
+ * What it shows: the same two writes as the bug, "hello\nwor" then
+ *   "ld\n". The read callback takes every whole line out of the input
+ *   with evbuffer_readline() and leaves the rest there: the next callback
+ *   finds it in front of what arrives next.
+ * Run it:   make lesson-20     (every mistake: the bug, then the fix)
+ *           build/bin/20-event1-01-partial-read-fix
+ * Look for: "message 1 is "hello"", then "bev seen input=3": "wor" waits
+ *   in the input, and the next callback finds "world".
+ */
+#include "event1.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int peer = -1;  /* the socketpair's other end, written by hand */
+static int messages;
+
+/* "hello\nwor" -> hello\nwor: a newline shown as \n. */
+static const char *shown(const char *data, size_t n, char *buf, size_t size)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 3 < size; i++) {
+        if (data[i] == '\n') {
+            buf[k++] = '\\';
+            buf[k++] = 'n';
+        } else {
+            buf[k++] = data[i];
+        }
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+static void peer_sends(const char *data)
+{
+    char text[64];
+    if (write(peer, data, strlen(data)) != (ssize_t)strlen(data))
+        die_errno("write");
+    trace("peer", "sent", "data=%s", shown(data, strlen(data), text, sizeof text));
+}
+
+/* 1.x called the error callback without checking it was set: one for
+   every bufferevent. Nothing here ends or fails. */
+static void on_error(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev, (void)what, (void)arg;
+    die("unexpected error callback");
+}
+
+static void loop_once(void)
+{
+    trace("loop", "once", NULL);
+    int result = event_loop(EVLOOP_ONCE);
+    trace("loop", "returned", "result=%d", result);
+}
+
+/* doc: fix */
+/* A message is a line: take every whole one, leave a part for later. */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    struct evbuffer *input = EVBUFFER_INPUT(bev);
+    char *line;
+    (void)arg;
+    trace("bev", "read-cb", "input=%zu", EVBUFFER_LENGTH(input));
+    while ((line = evbuffer_readline(input)) != NULL) {
+        trace_note("message %d is \"%s\"", ++messages, line);
+        free(line);
+    }
+    trace("bev", "seen", "input=%zu", EVBUFFER_LENGTH(input));
+}
+/* doc: end */
+
+int main(int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: %s (no arguments)\n", argv[0]);
+        return 2;
+    }
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+        die_errno("socketpair");
+    if (evutil_make_socket_nonblocking(fds[0]) != 0)
+        die("evutil_make_socket_nonblocking");
+    peer = fds[1];
+    struct event_base *base = event_init();
+    if (base == NULL)
+        die("event_init");
+    struct bufferevent *bev = bufferevent_new(fds[0], on_read, NULL, on_error, NULL);
+    if (bev == NULL)
+        die("bufferevent_new");
+    if (bufferevent_enable(bev, EV_READ) != 0)
+        die("bufferevent_enable");
+
+    /* One loop pass per write, so each write is one read callback. */
+    peer_sends("hello\nwor");
+    loop_once();
+    peer_sends("ld\n");
+    loop_once();
+    trace_note("the lines sent: \"hello\" and \"world\"");
+
+    bufferevent_free(bev);
+    close(fds[0]);
+    event_base_free(base);
+    close(peer);
+    return 0;
+}

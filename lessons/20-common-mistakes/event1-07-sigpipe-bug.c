@@ -1,0 +1,146 @@
+/*
+ * Lesson 20, event1 style, mistake 07, the bug: SIGPIPE kills the server.
+ *
+ * What it shows: a client connects, sends "GET\n" and leaves without
+ *   reading. The server, in a child process, answers with 8 MB and, once
+ *   the client's EOF comes, goes on sending the rest (lesson 20's mistake
+ *   04: do not free it unsent). The client's kernel answers the first
+ *   bytes with a reset; the server's next write raises SIGPIPE, whose
+ *   default action ends the process: every other client goes with it, and
+ *   nothing is printed. The parent says how the child ended.
+ * Run it:   make lesson-20     (every mistake: the bug, then the fix)
+ *           build/bin/20-event1-07-sigpipe-bug
+ * Look for: "server killed signal=SIGPIPE" after "bev event-cb
+ *   what=READING|EOF": no error callback, no message.
+ */
+#include "event1.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { CHUNK = 65536, CHUNKS = 128 }; /* 8 MB, more than a socket buffers */
+static char chunk[CHUNK];
+static int conn = -1; /* the client's connection, in the server */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    struct evbuffer *input = EVBUFFER_INPUT(bev);
+    trace("bev", "read-cb", "input=%zu", EVBUFFER_LENGTH(input));
+    if (evbuffer_drain(input, EVBUFFER_LENGTH(input)) != 0)
+        die("evbuffer_drain");
+    for (int i = 0; i < CHUNKS; i++)
+        if (bufferevent_write(bev, chunk, sizeof chunk) != 0)
+            die("bufferevent_write");
+    trace("bev", "wrote", "output=%zu", EVBUFFER_LENGTH(EVBUFFER_OUTPUT(bev)));
+}
+
+static void on_write(struct bufferevent *bev, void *arg) /* all sent */
+{
+    (void)arg;
+    trace("bev", "write-cb", "output=0");
+    bufferevent_free(bev);
+    close(conn); /* 1.x had no BEV_OPT_CLOSE_ON_FREE */
+}
+
+static void on_error(struct bufferevent *bev, short what, void *arg)
+{
+    char flags[64];
+    int error = errno;
+    (void)arg;
+    trace("bev", "event-cb", "what=%s", trace_bev_flags(what, flags, sizeof flags));
+    if (what & EVBUFFER_EOF) {
+        trace_note("the client has gone; the rest of the reply goes on");
+        return;
+    }
+    trace_note("socket error: %s", strerror(error));
+    bufferevent_free(bev);
+    close(conn);
+}
+
+/* 1.x had no listener: accept() by hand, from an EV_READ event. */
+static void on_accept(int fd, short what, void *arg)
+{
+    (void)what, (void)arg;
+    conn = accept(fd, NULL, NULL);
+    if (conn < 0)
+        die_errno("accept");
+    trace("server", "accepted", NULL);
+    close(fd); /* one client is all this server takes; its event was not persistent */
+    if (evutil_make_socket_nonblocking(conn) != 0)
+        die("evutil_make_socket_nonblocking");
+    struct bufferevent *bev = bufferevent_new(conn, on_read, on_write, on_error, NULL);
+    if (bev == NULL)
+        die("bufferevent_new");
+    if (bufferevent_enable(bev, EV_READ) != 0)
+        die("bufferevent_enable");
+}
+
+/* The child: the server's loop on the listening socket, one client. */
+static void serve(int listener)
+{
+    /* doc: bug */
+    /* The mistake: nothing done about SIGPIPE; its default is to die. */
+    /* doc: end */
+    struct event_base *base = event_init();
+    if (base == NULL)
+        die("event_init");
+    static struct event accept_ev;
+    event_set(&accept_ev, listener, EV_READ, on_accept, NULL);
+    if (event_add(&accept_ev, NULL) != 0)
+        die("event_add");
+    int result = event_dispatch();
+    trace("loop", "returned", "result=%d", result);
+    event_base_free(base);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: %s (no arguments)\n", argv[0]);
+        return 2;
+    }
+    /* The listening socket, 127.0.0.1 on a port the kernel picks. */
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) != 0 ||
+        listen(listener, 8) != 0 || getsockname(listener, (struct sockaddr *)&addr, &len) != 0)
+        die_errno("socket, bind, listen");
+    if (evutil_make_socket_nonblocking(listener) != 0)
+        die("evutil_make_socket_nonblocking");
+
+    /* The client, all before the server runs: it waits in the backlog. */
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (client < 0 || connect(client, (struct sockaddr *)&addr, len) != 0)
+        die_errno("connect");
+    if (write(client, "GET\n", 4) != 4)
+        die_errno("write");
+    close(client);
+    trace("client", "left", "sent=GET read=nothing");
+
+    memset(chunk, 'x', sizeof chunk);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        die_errno("fork");
+    if (pid == 0) {
+        serve(listener);
+        _exit(0);
+    }
+    close(listener);
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        die_errno("waitpid");
+    if (WIFSIGNALED(status))
+        trace("server", "killed", "signal=%s", WTERMSIG(status) == SIGPIPE ? "SIGPIPE" : "other");
+    else
+        trace("server", "exited", "status=%d", WEXITSTATUS(status));
+    return 0;
+}

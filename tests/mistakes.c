@@ -1,0 +1,702 @@
+/*
+ * mistakes.c - the mistakes suite: lesson 20's common mistakes, each as
+ * libevent 2.1.12 (Debian 12, epoll) shows it, and each lesson program's
+ * symptom and fix. Lessons cite these tests as `mistakes/<test name>`.
+ *
+ * Two kinds of test. The "programs" case runs every bug and fix program of
+ * lesson 20 in both styles and looks for the line that is its symptom (in
+ * the bug) or its fix (in the fix), and for the one line that must not be
+ * there. The other cases show the same behaviours here, against the
+ * library, without the lesson's code. Nothing waits for a time to pass
+ * except where a timer is the point; a wait for something that must NOT
+ * happen is a lower bound only (load can make it longer, never shorter).
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "suites.h"
+#include "util.h"
+
+#include <check.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- The lesson's programs ------------------------------------------------------ */
+
+static const struct program_case {
+    const char *role;         /* "01-partial-read": the programs ROLE-bug, ROLE-fix */
+    const char *bug_has;      /* in the bug's trace: the symptom */
+    const char *bug_lacks;    /* not in the bug's trace */
+    const char *fix_has;      /* in the fix's trace */
+    const char *fix_lacks;    /* not in the fix's trace: the symptom gone */
+} programs[] = {
+    { "01-partial-read", "message 1 is \"hello\\nwor\"", "message 2 is \"world\"",
+      "message 2 is \"world\"", "hello\\nwor\"" },
+    { "02-never-enabled", "no read callback; 5 bytes wait in the socket", "read-cb",
+      "read \"hello\"", "watchdog callback" },
+    { "03-empty-loop", "tick callbacks: 0", "tick     callback", "tick callbacks: 1", "callbacks: 0" },
+    { "04-free-unsent", "the peer got 0 of 100000 bytes", "write-cb",
+      "the peer got 100000 of 100000 bytes", "got 0 of" },
+    { "05-free-in-cb", "conn_b's read callback ran: no", "conn_b read",
+      "conn_b read \"hello\"", "watchdog callback" },
+    { "06-add-twice", "reminders: 1 of 2", "reminder 2", "reminders: 2 of 2", "reminders: 1 of 2" },
+    { "07-sigpipe", "server   killed     signal=SIGPIPE", "socket error",
+      "server   exited     status=0", "killed" },
+};
+enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
+
+/* Run program 20-STYLE-ROLE-KIND; it must exit 0 (a bug program shows its
+   symptom, it does not fail); its trace has `has` and lacks `lacks`. */
+static void check_program(int i, const char *kind, const char *has, const char *lacks)
+{
+    const char *style = i % 2 == 0 ? "event1" : "event2";
+    const struct program_case *p = &programs[i / 2];
+    char *path;
+    ck_assert_int_ge(asprintf(&path, "%s/20-%s-%s-%s", bin_dir(), style, p->role, kind), 0);
+    const char *argv[] = { path, NULL };
+    struct run_result r;
+    run_program(argv, NULL, 60000, &r);
+    ck_assert_msg(!r.timed_out && r.status == 0, "%s: status %d%s; stderr: %s", path, r.status,
+                  r.timed_out ? " (timed out)" : "", r.err);
+    ck_assert_msg(strstr(r.out, has) != NULL, "%s: no \"%s\" in its trace:\n%s", path, has, r.out);
+    ck_assert_msg(strstr(r.out, lacks) == NULL, "%s: \"%s\" in its trace:\n%s", path, lacks, r.out);
+    run_result_free(&r);
+    free(path);
+}
+
+/* Loop index i: programs[i / 2], event1 for even i, event2 for odd. */
+START_TEST(bug_program_shows_its_symptom)
+{
+    check_program(_i, "bug", programs[_i / 2].bug_has, programs[_i / 2].bug_lacks);
+}
+END_TEST
+
+START_TEST(fix_program_shows_the_fix)
+{
+    check_program(_i, "fix", programs[_i / 2].fix_has, programs[_i / 2].fix_lacks);
+}
+END_TEST
+
+/* --- Helpers ---------------------------------------------------------------------- */
+
+static const struct timeval ten_ms = { 0, 10 * 1000 }, twenty_ms = { 0, 20 * 1000 },
+                            tenth = { 0, 100 * 1000 };
+
+/* A socketpair: fds[0] non-blocking (the program's end), fds[1] the peer. */
+static void make_pair(int fds[2])
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(fds[0]), 0);
+}
+
+static void put(int fd, const char *data)
+{
+    ck_assert_int_eq(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+}
+
+/* A timer that ends the loop after a while: a bound on waiting for what
+   must not happen. */
+static void on_bound(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    ck_assert_int_eq(event_base_loopbreak(arg), 0);
+}
+
+static struct event *add_bound(struct event_base *base, const struct timeval *after)
+{
+    struct event *bound = evtimer_new(base, on_bound, base);
+    ck_assert_ptr_nonnull(bound);
+    ck_assert_int_eq(evtimer_add(bound, after), 0);
+    return bound;
+}
+
+/* --- 01: one read callback is not one message ------------------------------------- */
+
+static char seen[256]; /* what the callbacks saw, "[...]" each */
+
+static void note(const char *format, const char *what, size_t n)
+{
+    size_t used = strlen(seen);
+    snprintf(seen + used, sizeof seen - used, format, (int)n, what);
+}
+
+static void on_read_whatever(struct bufferevent *bev, void *arg)
+{
+    char data[64];
+    (void)arg;
+    size_t n = bufferevent_read(bev, data, sizeof data);
+    note("[%.*s]", data, n);
+}
+
+static void on_read_lines(struct bufferevent *bev, void *arg)
+{
+    size_t n;
+    char *line;
+    (void)arg;
+    while ((line = evbuffer_readln(bufferevent_get_input(bev), &n, EVBUFFER_EOL_LF)) != NULL) {
+        note("[%.*s]", line, n);
+        free(line);
+    }
+    size_t used = strlen(seen);
+    snprintf(seen + used, sizeof seen - used, "(%zu left)",
+             evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+/* Two writes, "hello\nwor" and "ld\n", each read in a pass of the loop of
+   its own; whatever the callback records. */
+static void two_writes(bufferevent_data_cb on_read)
+{
+    int fds[2];
+    make_pair(fds);
+    seen[0] = '\0';
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct bufferevent *bev = bufferevent_socket_new(base, fds[0], BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    bufferevent_setcb(bev, on_read, NULL, NULL, NULL);
+    ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    put(fds[1], "hello\nwor");
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+    put(fds[1], "ld\n");
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+    bufferevent_free(bev);
+    event_base_free(base);
+    close(fds[1]);
+}
+
+/* A read callback gets what has arrived: a message and a half, then the
+   other half. */
+START_TEST(a_read_callback_gets_what_arrived_not_a_message)
+{
+    two_writes(on_read_whatever);
+    ck_assert_str_eq(seen, "[hello\nwor][ld\n]");
+}
+END_TEST
+
+/* evbuffer_readln() takes whole lines only; the rest waits in the input
+   for the next callback. */
+START_TEST(evbuffer_readln_leaves_a_partial_line_in_the_input)
+{
+    two_writes(on_read_lines);
+    ck_assert_str_eq(seen, "[hello](3 left)[world](0 left)");
+}
+END_TEST
+
+/* --- 02: reading never enabled ----------------------------------------------------- */
+
+static int read_callbacks;
+
+static void on_read_count(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    read_callbacks++;
+    ck_assert_int_eq(evbuffer_drain(bufferevent_get_input(bev), 64), 0);
+    ck_assert_int_eq(event_base_loopbreak(bufferevent_get_base(bev)), 0);
+}
+
+/* Bytes waiting, and a loop bounded by a tenth of a second; how many read
+   callbacks ran and how many bytes still wait in the socket. */
+static void wait_for_hello(struct bufferevent *(*make)(struct event_base *, int), int *waiting)
+{
+    int fds[2];
+    make_pair(fds);
+    read_callbacks = 0;
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct bufferevent *bev = make(base, fds[0]);
+    put(fds[1], "hello");
+    struct event *bound = add_bound(base, &tenth);
+    ck_assert_int_ge(event_base_dispatch(base), 0);
+    ck_assert_int_eq(ioctl(fds[0], FIONREAD, waiting), 0);
+    event_free(bound);
+    bufferevent_free(bev);
+    event_base_free(base);
+    close(fds[1]);
+}
+
+static struct bufferevent *new_only(struct event_base *base, int fd)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    bufferevent_setcb(bev, on_read_count, NULL, NULL, NULL);
+    ck_assert_int_eq(bufferevent_get_enabled(bev), EV_WRITE);
+    return bev;
+}
+
+static struct bufferevent *new_and_enabled(struct event_base *base, int fd)
+{
+    struct bufferevent *bev = new_only(base, fd);
+    ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    ck_assert_int_eq(bufferevent_get_enabled(bev), EV_READ | EV_WRITE);
+    return bev;
+}
+
+/* A new socket bufferevent is enabled for writing only: with a read
+   callback set, the peer's bytes still wait in the socket. */
+START_TEST(a_new_socket_bufferevent_does_not_read)
+{
+    int waiting = -1;
+    wait_for_hello(new_only, &waiting);
+    ck_assert_int_eq(read_callbacks, 0);
+    ck_assert_int_eq(waiting, 5);
+}
+END_TEST
+
+START_TEST(bufferevent_enable_ev_read_makes_the_read_callback_run)
+{
+    int waiting = -1;
+    wait_for_hello(new_and_enabled, &waiting);
+    ck_assert_int_eq(read_callbacks, 1);
+    ck_assert_int_eq(waiting, 0);
+}
+END_TEST
+
+/* --- 03: nothing to wait for ------------------------------------------------------- */
+
+static int ticks;
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    ticks++;
+}
+
+/* A timer made and never added: the loop returns 1 at once. */
+START_TEST(a_loop_whose_timer_was_never_added_returns_1_at_once)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *tick = evtimer_new(base, on_tick, NULL);
+    ck_assert_ptr_nonnull(tick);
+    ticks = 0;
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(ticks, 0);
+    event_free(tick);
+    event_base_free(base);
+}
+END_TEST
+
+/* Added, it is waited for; the loop returns 1 once it has run and
+   nothing is left. */
+START_TEST(a_loop_waits_for_an_added_timer_then_returns_1)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *tick = evtimer_new(base, on_tick, NULL);
+    ck_assert_ptr_nonnull(tick);
+    ck_assert_int_eq(evtimer_add(tick, &ten_ms), 0);
+    ticks = 0;
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(ticks, 1);
+    event_free(tick);
+    event_base_free(base);
+}
+END_TEST
+
+/* --- 04: freed with output unsent ------------------------------------------------- */
+
+enum { REPLY = 100000 };
+static size_t received;
+
+/* Everything the peer end holds until EOF (blocking reads). */
+static size_t drain_to_eof(int fd)
+{
+    char buf[16384];
+    size_t total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)n;
+    ck_assert_int_eq(n, 0);
+    return total;
+}
+
+/* bufferevent_write() only queues; bufferevent_free() then throws the
+   queue away (and, with BEV_OPT_CLOSE_ON_FREE, closes: the peer gets EOF
+   and nothing else). bufferevent_flush() on a socket changes nothing. */
+START_TEST(bufferevent_free_throws_away_unsent_output)
+{
+    static char reply[REPLY];
+    int fds[2];
+    make_pair(fds);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct bufferevent *bev = bufferevent_socket_new(base, fds[0], BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    ck_assert_int_eq(bufferevent_write(bev, reply, sizeof reply), 0);
+    ck_assert_int_eq(bufferevent_flush(bev, EV_WRITE, BEV_FLUSH), 0);
+    ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(bev)), REPLY);
+    bufferevent_free(bev);
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1);
+    ck_assert_uint_eq(drain_to_eof(fds[1]), 0);
+    event_base_free(base);
+    close(fds[1]);
+}
+END_TEST
+
+static void on_written_free(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(bev)), 0);
+    bufferevent_free(bev);
+}
+
+static void on_peer_count(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[16384];
+    ssize_t n;
+    (void)what;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        received += (size_t)n;
+    if (n == 0)
+        ck_assert_int_eq(event_del(arg), 0);
+}
+
+/* With the default low watermark (0) the write callback runs when the
+   output is empty: freeing there loses nothing. */
+START_TEST(freeing_in_the_write_callback_loses_nothing)
+{
+    static char reply[REPLY];
+    int fds[2];
+    make_pair(fds);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(fds[1]), 0);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *peer = event_new(base, fds[1], EV_READ | EV_PERSIST, on_peer_count, event_self_cbarg());
+    ck_assert_ptr_nonnull(peer);
+    ck_assert_int_eq(event_add(peer, NULL), 0);
+    struct bufferevent *bev = bufferevent_socket_new(base, fds[0], BEV_OPT_CLOSE_ON_FREE);
+    ck_assert_ptr_nonnull(bev);
+    bufferevent_setcb(bev, NULL, on_written_free, NULL, NULL);
+    received = 0;
+    ck_assert_int_eq(bufferevent_write(bev, reply, sizeof reply), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_uint_eq(received, REPLY);
+    event_free(peer);
+    event_base_free(base);
+    close(fds[1]);
+}
+END_TEST
+
+/* --- 05: a socket closed with its event still added -------------------------------- */
+
+struct conn {
+    int fd, peer;
+    struct event *ev;
+    int reads;     /* callbacks that read bytes */
+    bool free_ev;  /* at EOF: event_free() in the callback, before close */
+};
+
+static struct event_base *conn_base;
+static struct conn conn_a, conn_b;
+
+static void on_conn(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    char data[64];
+    (void)what;
+    ssize_t n = read(fd, data, sizeof data);
+    ck_assert_int_ge(n, 0);
+    if (n > 0) {
+        c->reads++;
+        ck_assert_int_eq(event_base_loopbreak(conn_base), 0);
+        return;
+    }
+    if (c->free_ev) {
+        event_free(c->ev); /* in its own callback */
+        c->ev = NULL;
+    }
+    ck_assert_int_eq(close(c->fd), 0);
+    ck_assert_int_eq(close(c->peer), 0);
+    /* The next connection: the lowest free number, conn_a's. */
+    int fds[2];
+    make_pair(fds);
+    ck_assert_int_eq(fds[0], c->fd);
+    conn_b = (struct conn){ .fd = fds[0], .peer = fds[1] };
+    conn_b.ev = event_new(conn_base, conn_b.fd, EV_READ | EV_PERSIST, on_conn, &conn_b);
+    ck_assert_ptr_nonnull(conn_b.ev);
+    ck_assert_int_eq(event_add(conn_b.ev, NULL), 0);
+    put(conn_b.peer, "hello");
+}
+
+/* conn_a's client leaves; at EOF its callback closes its socket (freeing
+   its event first, or not) and opens conn_b on the same number, whose
+   client sends at once. The loop is bounded by a tenth of a second. */
+static void reuse_a_number(bool free_ev)
+{
+    conn_base = event_base_new();
+    ck_assert_ptr_nonnull(conn_base);
+    ck_assert_str_eq(event_base_get_method(conn_base), "epoll");
+    int fds[2];
+    make_pair(fds);
+    conn_a = (struct conn){ .fd = fds[0], .peer = fds[1], .free_ev = free_ev };
+    conn_a.ev = event_new(conn_base, conn_a.fd, EV_READ | EV_PERSIST, on_conn, &conn_a);
+    ck_assert_ptr_nonnull(conn_a.ev);
+    ck_assert_int_eq(event_add(conn_a.ev, NULL), 0);
+    ck_assert_int_eq(shutdown(conn_a.peer, SHUT_WR), 0);
+    struct event *bound = add_bound(conn_base, &tenth);
+    ck_assert_int_ge(event_base_dispatch(conn_base), 0);
+    event_free(bound);
+}
+
+static void reuse_done(void)
+{
+    if (conn_a.ev != NULL)
+        event_free(conn_a.ev);
+    event_free(conn_b.ev);
+    close(conn_b.fd);
+    close(conn_b.peer);
+    event_base_free(conn_base);
+}
+
+/* epoll forgets a descriptor when it is closed; libevent does not, while
+   the event is added: the next event on that number is added to what
+   libevent believes is watched, and the kernel is never told. */
+START_TEST(a_socket_closed_with_its_event_added_leaves_its_number_deaf)
+{
+    reuse_a_number(false);
+    ck_assert_int_eq(conn_b.reads, 0);
+    ck_assert(event_pending(conn_a.ev, EV_READ, NULL)); /* still added, its socket gone */
+    reuse_done();
+}
+END_TEST
+
+/* event_free() in the event's own callback, then close(): libevent does
+   not touch the event after the callback, and the number is watched again
+   for the next connection. */
+START_TEST(event_free_in_its_own_callback_then_close_is_safe)
+{
+    reuse_a_number(true);
+    ck_assert_ptr_null(conn_a.ev);
+    ck_assert_int_eq(conn_b.reads, 1);
+    reuse_done();
+}
+END_TEST
+
+/* --- 06: added twice; set up again while added ------------------------------------- */
+
+/* Added twice, a timer is pending once: the second event_add() moves its
+   deadline, and there is one callback, not before the later deadline. */
+START_TEST(adding_a_pending_timer_again_moves_its_deadline)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *tick = evtimer_new(base, on_tick, NULL);
+    ck_assert_ptr_nonnull(tick);
+    ticks = 0;
+    long long start = now_ms();
+    ck_assert_int_eq(evtimer_add(tick, &ten_ms), 0);
+    ck_assert_int_eq(evtimer_add(tick, &twenty_ms), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(ticks, 1);
+    ck_assert_int_ge(now_ms() - start, 19); /* a lower bound only */
+    event_free(tick);
+    event_base_free(base);
+}
+END_TEST
+
+static void on_child_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    _exit(3); /* the parent would see status 3 */
+}
+
+/* The child: a timer added, set up again with event_assign() while added,
+   added again, and the loop. With debug set, in debug mode. */
+static void assign_added_timer(bool debug, bool del_first)
+{
+    if (debug)
+        event_enable_debug_mode();
+    event_set_log_callback(NULL);
+    struct event_base *base = event_base_new();
+    struct event *t = base != NULL ? evtimer_new(base, on_child_tick, NULL) : NULL;
+    if (t == NULL || evtimer_add(t, &ten_ms) != 0)
+        _exit(10);
+    if (del_first && event_del(t) != 0)
+        _exit(11);
+    if (event_assign(t, base, -1, 0, on_child_tick, NULL) != 0 || evtimer_add(t, &ten_ms) != 0)
+        _exit(12);
+    event_base_dispatch(base);
+    _exit(13); /* the loop returned without the callback */
+}
+
+static pid_t fork_child(bool debug, bool del_first)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDERR_FILENO); /* debug mode's message */
+        assign_added_timer(debug, del_first);
+    }
+    return pid;
+}
+
+/* The state letter of process pid in /proc/PID/stat ('R', 'S', ...). */
+static char state_of(pid_t pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *paren = strrchr(text, ')');
+    ck_assert_ptr_nonnull(paren);
+    return paren[2];
+}
+
+/* Set up again while added (no debug mode), the timer stays in libevent's
+   heap and the event no longer knows: at its deadline the loop spins,
+   never sleeping, never calling back. The child is sampled ten times,
+   from 200 ms on: running (or ready to) every time. */
+START_TEST(event_assign_on_an_added_timer_makes_the_loop_spin)
+{
+    pid_t pid = fork_child(false, false);
+    usleep(200 * 1000);
+    for (int i = 0; i < 10; i++) {
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still running */
+        ck_assert_int_eq(state_of(pid), 'R');
+        usleep(20 * 1000);
+    }
+    int status;
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+END_TEST
+
+/* event_del() first, then event_assign(): allowed, in debug mode too, and
+   the callback it was set up with runs. */
+START_TEST(event_del_before_event_assign_is_allowed_in_debug_mode)
+{
+    pid_t pid = fork_child(true, true);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d", status);
+}
+END_TEST
+
+/* --- 07: SIGPIPE ------------------------------------------------------------------- */
+
+static void on_gone_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)arg;
+    if (what & BEV_EVENT_EOF)
+        return; /* the rest of the reply goes on */
+    if (what == (BEV_EVENT_WRITING | BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR() == EPIPE)
+        _exit(4); /* the error the parent wants to see */
+    _exit(5);
+    (void)bev;
+}
+
+/* In a child: a TCP connection whose client sent a line and left; the
+   bufferevent writes 8 MB to it. Returns the child's wait status. */
+static int write_to_a_gone_client(bool ignore_sigpipe)
+{
+    struct sockaddr_in address;
+    int listener = listen_on_loopback(&address);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(client, 0);
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&address, sizeof address), 0);
+    put(client, "GET\n");
+    ck_assert_int_eq(close(client), 0);
+    int conn = accept(listener, NULL, NULL);
+    ck_assert_int_ge(conn, 0);
+    ck_assert_int_eq(close(listener), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGPIPE, ignore_sigpipe ? SIG_IGN : SIG_DFL);
+        static char chunk[65536];
+        struct event_base *base = event_base_new();
+        struct bufferevent *bev =
+            base != NULL && evutil_make_socket_nonblocking(conn) == 0
+                ? bufferevent_socket_new(base, conn, BEV_OPT_CLOSE_ON_FREE) : NULL;
+        if (bev == NULL)
+            _exit(10);
+        bufferevent_setcb(bev, NULL, NULL, on_gone_event, NULL);
+        for (int i = 0; i < 128; i++)
+            if (bufferevent_write(bev, chunk, sizeof chunk) != 0)
+                _exit(11);
+        if (bufferevent_enable(bev, EV_READ) != 0)
+            _exit(12);
+        event_base_dispatch(base);
+        _exit(13);
+    }
+    close(conn);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* SIGPIPE's default action ends the process at the write after the reset,
+   with no callback and no message. */
+START_TEST(a_write_to_a_gone_client_kills_with_sigpipe)
+{
+    int status = write_to_a_gone_client(false);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE, "status %d", status);
+}
+END_TEST
+
+/* Ignored, the same write fails with EPIPE, which the bufferevent reports
+   as BEV_EVENT_WRITING|BEV_EVENT_ERROR on that connection. */
+START_TEST(with_sigpipe_ignored_the_bufferevent_reports_epipe)
+{
+    int status = write_to_a_gone_client(true);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 4, "status %d", status);
+}
+END_TEST
+
+Suite *mistakes_suite(void)
+{
+    Suite *s = suite_create("mistakes");
+    TCase *tc = tcase_create("programs");
+    tcase_set_timeout(tc, 180);
+    tcase_add_loop_test(tc, bug_program_shows_its_symptom, 0, 2 * NPROGRAMS);
+    tcase_add_loop_test(tc, fix_program_shows_the_fix, 0, 2 * NPROGRAMS);
+    suite_add_tcase(s, tc);
+
+    struct {
+        const char *name;
+        const TTest *tests[4];
+    } cases[] = {
+        { "partial-read", { a_read_callback_gets_what_arrived_not_a_message,
+                            evbuffer_readln_leaves_a_partial_line_in_the_input } },
+        { "never-enabled", { a_new_socket_bufferevent_does_not_read,
+                             bufferevent_enable_ev_read_makes_the_read_callback_run } },
+        { "empty-loop", { a_loop_whose_timer_was_never_added_returns_1_at_once,
+                          a_loop_waits_for_an_added_timer_then_returns_1 } },
+        { "free-unsent", { bufferevent_free_throws_away_unsent_output,
+                           freeing_in_the_write_callback_loses_nothing } },
+        { "free-in-cb", { a_socket_closed_with_its_event_added_leaves_its_number_deaf,
+                          event_free_in_its_own_callback_then_close_is_safe } },
+        { "add-twice", { adding_a_pending_timer_again_moves_its_deadline,
+                         event_assign_on_an_added_timer_makes_the_loop_spin,
+                         event_del_before_event_assign_is_allowed_in_debug_mode } },
+        { "sigpipe", { a_write_to_a_gone_client_kills_with_sigpipe,
+                       with_sigpipe_ignored_the_bufferevent_reports_epipe } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 60);
+        for (size_t j = 0; j < 4 && cases[i].tests[j] != NULL; j++)
+            tcase_add_test(tc, cases[i].tests[j]);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
