@@ -264,9 +264,12 @@ while read -r name points visibility; do
         printf '  %s✗%s %-*s %3s/%s%s\n' "$red" "$off" "$name_width" "$name" "$got" "$points" "$tag"
         print_reason "$message_file"
     fi
+    # An excerpt's line breaks, ↵ on the terminal (harness_excerpt()), are
+    # real ones again here: what Gradescope shows the student.
     jq -n --arg name "$name" --argjson score "$got" --argjson max "$points" \
         --rawfile output "$message_file" --arg visibility "$visibility" \
-        '{name: $name, score: $score, max_score: $max, output: $output, visibility: $visibility}' \
+        '{name: $name, score: $score, max_score: $max, output: ($output | split("↵") | join("\n")),
+          visibility: $visibility}' \
         >> "$work/tests.jsonl"
 done < <(manifest_lines "$dir")
 if [ $built -eq 0 ]; then

@@ -132,9 +132,10 @@ void assert_exited_zero(const struct outcome *o, const char *program);
 
 /* --- Judging output (trace.c) ----------------------------------------------------- */
 
-/* At most max bytes of text on one line: newlines as \n, other control
-   characters and non-ASCII as \xHH, "..." when cut. Returns a static
-   buffer (one of four, so a message may use several). */
+/* At most max bytes of text on one line: line breaks as ↵ (results.json
+   gets real ones back), other control characters and non-ASCII as \xHH,
+   "…[cut: N more bytes]" when cut. Returns a static buffer (one of four,
+   so a message may use several). */
 const char *harness_excerpt(const char *text, size_t len, size_t max);
 
 /* A file of the exercise's tests/ directory (expected traces), read whole. */

@@ -22,11 +22,15 @@ const char *harness_excerpt(const char *text, size_t len, size_t max)
     if (max > EXCERPT_MAX)
         max = EXCERPT_MAX;
     size_t o = 0, i = 0;
-    /* 8: room for the longest escape, "..." and the NUL */
-    for (; i < len && o + 8 < EXCERPT_SIZE && i < max; i++) {
+    /* 40: room for the longest escape, the cut mark and the NUL */
+    for (; i < len && o + 40 < EXCERPT_SIZE && i < max; i++) {
         unsigned char c = (unsigned char)text[i];
+        /* A line break stays one (the message is one line: the TAP log,
+           the terminal's reason) as ↵, which grade.sh turns back into a
+           real one in results.json. Raw, it cannot come from the text:
+           its bytes are non-ASCII, escaped below. */
         if (c == '\n')
-            o += (size_t)snprintf(out + o, EXCERPT_SIZE - o, "\\n");
+            o += (size_t)snprintf(out + o, EXCERPT_SIZE - o, "\u21b5");
         else if (c == '\\')
             o += (size_t)snprintf(out + o, EXCERPT_SIZE - o, "\\\\");
         else if (c < 0x20 || c >= 0x7f)
@@ -34,8 +38,8 @@ const char *harness_excerpt(const char *text, size_t len, size_t max)
         else
             out[o++] = (char)c;
     }
-    if (i < len)
-        o += (size_t)snprintf(out + o, EXCERPT_SIZE - o, "...");
+    if (i < len) /* cut: say so, and how much is not shown */
+        o += (size_t)snprintf(out + o, EXCERPT_SIZE - o, "\u2026[cut: %zu more bytes]", len - i);
     out[o] = '\0';
     return out;
 }
