@@ -34,6 +34,7 @@ static const struct suite_entry {
     { "tooling", tooling_suite },
     { "site", site_suite },
     { "grader", grader_suite },
+    { "gradescope", gradescope_suite },
     { "network", network_suite },
     { "bench", bench_suite },
     { "lessons", lessons_suite },

@@ -21,6 +21,7 @@ Suite *mistakes_suite(void);  /* tests/mistakes.c: common mistakes, lesson 20 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
 Suite *bench_suite(void);     /* tests/bench.c: lesson 21, make bench */
 Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */
+Suite *gradescope_suite(void); /* tests/gradescope.c: make gradescope, run as Gradescope does */
 /* One line per suite file, in the order of the table in tests/main.c. */
 
 #endif

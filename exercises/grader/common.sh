@@ -61,8 +61,13 @@ say_path() { # indent label path width
     fi
 }
 
-# A release (make release) has no solutions; the course has all of them.
-is_release() { ! compgen -G 'exercises/[0-9][0-9]-*/solution' >/dev/null; }
+# A release (make release) has no solutions and no hidden tests; the course
+# has all of them, a Gradescope zip (make gradescope) its exercise's hidden
+# tests but no solution.
+is_release() {
+    ! compgen -G 'exercises/[0-9][0-9]-*/solution' >/dev/null &&
+        ! compgen -G 'exercises/[0-9][0-9]-*/tests/hidden*.c' >/dev/null
+}
 
 # The course's index: which exercises there are, and their titles.
 # shellcheck source=.ci/index.sh
