@@ -37,6 +37,7 @@ static const struct suite_entry {
     { "gradescope", gradescope_suite },
     { "network", network_suite },
     { "bench", bench_suite },
+    { "http", http_suite },
     { "lessons", lessons_suite },
     { "fork", fork_suite },
     { "semantics", semantics_suite },

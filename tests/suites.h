@@ -19,6 +19,7 @@ Suite *backends_suite(void);  /* tests/backends.c: backends and base configurati
 Suite *edge_suite(void);      /* tests/edge.c: level- and edge-triggered reads, lesson 14 */
 Suite *mistakes_suite(void);  /* tests/mistakes.c: common mistakes, lesson 20 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
+Suite *http_suite(void);      /* tests/http.c: evhttp servers and clients, lesson 18 */
 Suite *bench_suite(void);     /* tests/bench.c: lesson 21, make bench */
 Suite *grader_suite(void);    /* tests/grader.c: the exercises and their grader */
 Suite *gradescope_suite(void); /* tests/gradescope.c: make gradescope, run as Gradescope does */
