@@ -13,10 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The wall-clock limit of one run: a correct program needs a tenth of a
-   second alone, and well under a second with four copies on two busy
-   CPUs. A hung one costs the whole limit, once per test. */
-enum { RUN_MS = 3000, LOADED_RUN_MS = 6000 };
+/* The wall-clock limit of one run, which only bounds how long a hung
+   program costs (once per test). A correct program needs a tenth of a
+   second alone on a quiet machine; measured on this 2-core VM at load
+   average 20, at nice 19, --workers 16 --results 1000 took 1.8 to 3.5 s:
+   more than the 3 s this limit once was, which is how the solution lost
+   delivers_from_sixteen_workers under load. 15 s is 4 times the worst
+   seen; four copies at once get twice that. */
+enum { RUN_MS = 15000, LOADED_RUN_MS = 30000 };
 
 /* Judge one run; false, with the reason in why, if it failed. */
 bool judge_run(const struct outcome *o, int workers, int results, bool in_order, char *why,

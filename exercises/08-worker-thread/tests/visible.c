@@ -82,7 +82,7 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, delivers_every_result_once, 60);
     GRADED_TEST(suite, delivers_from_several_workers, 60);
     GRADED_TEST(suite, keeps_each_workers_order, 60);
-    GRADED_TEST(suite, survives_many_runs_under_load, 120);
+    GRADED_TEST(suite, survives_many_runs_under_load, 240);
     GRADED_TEST(suite, rejects_bad_arguments, 60);
     GRADED_TEST(suite, calls_evthread_use_pthreads, 30);
     GRADED_TEST(suite, uses_only_event2_functions, 30);
