@@ -99,7 +99,7 @@ static char *line_starting(const char *text, const char *prefix)
 START_TEST(site_builds_without_a_warning)
 {
     ck_assert_msg(!build.timed_out, "docs/site/build.sh did not finish within %d ms", BUILD_TIMEOUT_MS);
-    ck_assert_msg(build.status == 0, "docs/site/build.sh failed (%d):\n%s", build.status, build.err);
+    ck_assert_msg(build.status == 0, "docs/site/build.sh failed (%d):\n%.1500s", build.status, build.err);
     char *index;
     if (asprintf(&index, "%s/index.html", site) < 0)
         abort();
@@ -142,7 +142,7 @@ START_TEST(every_lesson_in_the_index_has_its_pages_and_timelines)
                     const char *argv[] = { "xmllint", "--noout", svg, NULL };
                     struct run_result r;
                     run_program(argv, NULL, TOOL_TIMEOUT_MS, &r);
-                    ck_assert_msg(r.status == 0, "%s is not well-formed XML: %s", svg, r.err);
+                    ck_assert_msg(r.status == 0, "%s is not well-formed XML: %.1500s", svg, r.err);
                     run_result_free(&r);
                     free(svg);
                 }
@@ -163,7 +163,7 @@ START_TEST(every_local_link_and_anchor_leads_somewhere)
 {
     struct run_result r;
     site_py("links", NULL, &r);
-    ck_assert_msg(r.status == 0 && r.out[0] == '\0', "links that lead nowhere:\n%s%s", r.out, r.err);
+    ck_assert_msg(r.status == 0 && r.out[0] == '\0', "links that lead nowhere:\n%.1500s%.500s", r.out, r.err);
     run_result_free(&r);
 }
 END_TEST
@@ -172,7 +172,7 @@ START_TEST(no_page_loads_anything_from_outside_the_site)
 {
     struct run_result r;
     site_py("outside", NULL, &r);
-    ck_assert_msg(r.status == 0 && r.out[0] == '\0', "resources from outside the site:\n%s%s", r.out, r.err);
+    ck_assert_msg(r.status == 0 && r.out[0] == '\0', "resources from outside the site:\n%.1500s%.500s", r.out, r.err);
     run_result_free(&r);
 }
 END_TEST
@@ -212,7 +212,7 @@ START_TEST(every_walkthrough_shows_the_two_styles_side_by_side)
         }
         struct run_result r;
         site_py("pairs", page, &r);
-        ck_assert_msg(r.status == 0, "tests/site.py pairs %s: %s", page, r.err);
+        ck_assert_msg(r.status == 0, "tests/site.py pairs %s: %.1500s", page, r.err);
         int shown = 0;
         for (char *line = strtok(r.out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
             char *bar = strstr(line, " | ");
@@ -248,10 +248,10 @@ START_TEST(lessons_link_to_the_previous_and_next_in_the_index)
     struct run_result r;
     site_py("prevnext", page, &r);
     ck_assert_msg(count_lines_equal(r.out, prev) == 1 && count_lines_equal(r.out, next) == 1,
-                  "%s: previous and next are\n%s\nnot %s, %s", page, r.out, prev, next);
+                  "%s: previous and next are\n%.500s\nnot %s, %s", page, r.out, prev, next);
     run_result_free(&r);
     site_py("prevnext", "docs/lessons/01-first-loop.html", &r);
-    ck_assert_msg(strncmp(r.out, "next ", 5) == 0, "lesson 01 has a previous lesson: %s", r.out);
+    ck_assert_msg(strncmp(r.out, "next ", 5) == 0, "lesson 01 has a previous lesson: %.500s", r.out);
     run_result_free(&r);
     free(page);
     free(prev);
@@ -265,7 +265,7 @@ START_TEST(index_page_has_the_lifecycle_and_a_row_per_lesson)
 {
     struct run_result r;
     site_py("images", "index.html", &r);
-    ck_assert_msg(count_lines_equal(r.out, "img/lifecycle.svg") == 1, "index images: %s", r.out);
+    ck_assert_msg(count_lines_equal(r.out, "img/lifecycle.svg") == 1, "index images: %.500s", r.out);
     run_result_free(&r);
     site_py("table", "index.html", &r);
     size_t n;
@@ -277,8 +277,8 @@ START_TEST(index_page_has_the_lifecycle_and_a_row_per_lesson)
             abort();
         if (exists(readme)) {
             char *line = line_starting(r.out, row);
-            ck_assert_msg(line != NULL, "no row for %s on the index page:\n%s", dirs[i], r.out);
-            ck_assert_msg(strstr(line, strchr(dirs[i], '/') + 1) != NULL, "row %s does not link to it: %s", dirs[i], line);
+            ck_assert_msg(line != NULL, "no row for %s on the index page:\n%.1500s", dirs[i], r.out);
+            ck_assert_msg(strstr(line, strchr(dirs[i], '/') + 1) != NULL, "row %s does not link to it: %.1500s", dirs[i], line);
             free(line);
         }
         free(readme);
@@ -312,11 +312,11 @@ START_TEST(timeline_draws_each_lane_as_the_trace_says)
     const char *argv[] = { "docs/site/timeline.py", "event2", trace, svg, NULL };
     struct run_result r;
     run_program(argv, NULL, TOOL_TIMEOUT_MS, &r);
-    ck_assert_msg(r.status == 0, "timeline.py failed: %s", r.err);
+    ck_assert_msg(r.status == 0, "timeline.py failed: %.1500s", r.err);
     run_result_free(&r);
     const char *xpath[] = { "xmllint", "--xpath", "string(/*[local-name()='svg']/*[local-name()='desc'])", svg, NULL };
     run_program(xpath, NULL, TOOL_TIMEOUT_MS, &r);
-    ck_assert_msg(r.status == 0, "xmllint: %s", r.err);
+    ck_assert_msg(r.status == 0, "xmllint: %.1500s", r.err);
     ck_assert_str_eq(r.out,
                      "loop: running 3-8\n"
                      "tick: non-pending 1, pending(TIMEOUT|PERSIST) 2-3, active 4, "
@@ -334,10 +334,10 @@ END_TEST
 static void assert_styles_say(const char *row, const char *call1, const char *call2)
 {
     const char *one = strstr(row, "event1 "), *two = strstr(row, "; event2 ");
-    ck_assert_msg(one != NULL && two != NULL && one < two, "no cause per style: %s", row);
+    ck_assert_msg(one != NULL && two != NULL && one < two, "no cause per style: %.1500s", row);
     const char *found1 = strstr(one, call1), *found2 = strstr(two, call2);
-    ck_assert_msg(found1 != NULL && found1 < two, "event1 does not name %s: %s", call1, row);
-    ck_assert_msg(found2 != NULL, "event2 does not name %s: %s", call2, row);
+    ck_assert_msg(found1 != NULL && found1 < two, "event1 does not name %s: %.1500s", call1, row);
+    ck_assert_msg(found2 != NULL, "event2 does not name %s: %.1500s", call2, row);
 }
 
 /* The lifecycle's transitions, each with its cause in each style, read from
@@ -350,10 +350,10 @@ START_TEST(lifecycle_labels_each_transition_per_style)
     char *made = line_starting(r.out, "start\tnon-pending\t");
     char *added = line_starting(r.out, "non-pending\tpending\t");
     char *persist = line_starting(r.out, "callback\tpending\t");
-    ck_assert_msg(made != NULL && added != NULL && persist != NULL, "transitions missing:\n%s", r.out);
+    ck_assert_msg(made != NULL && added != NULL && persist != NULL, "transitions missing:\n%.1500s", r.out);
     assert_styles_say(made, "event_set()", "event_new()");
     assert_styles_say(added, "event_add()", "event_add()");
-    ck_assert_msg(strstr(persist, "EV_PERSIST") != NULL, "persist: %s", persist);
+    ck_assert_msg(strstr(persist, "EV_PERSIST") != NULL, "persist: %.1500s", persist);
     free(made);
     free(added);
     free(persist);
@@ -364,7 +364,7 @@ START_TEST(lifecycle_labels_each_transition_per_style)
         abort();
     const char *argv[] = { "xmllint", "--xpath", "count(//*[local-name()='g'][@class='edge'])", svg, NULL };
     run_program(argv, NULL, TOOL_TIMEOUT_MS, &r);
-    ck_assert_msg(r.status == 0 && atoi(r.out) >= 8, "the lifecycle has %s transitions: %s", r.out, r.err);
+    ck_assert_msg(r.status == 0 && atoi(r.out) >= 8, "the lifecycle has %.20s transitions: %.500s", r.out, r.err);
     run_result_free(&r);
     free(svg);
 }
@@ -378,8 +378,8 @@ START_TEST(api_map_pairs_1x_calls_with_their_2x_counterparts)
     site_py("table", "api-map.html", &r);
     char *init = line_starting(r.out, "event_init()\tevent_base_new() ");
     char *dispatch = line_starting(r.out, "event_dispatch()\tevent_base_dispatch() ");
-    ck_assert_msg(init != NULL && dispatch != NULL, "event_init or event_dispatch not paired:\n%s", r.out);
-    ck_assert_msg(strstr(init, "[docs/lessons/01-first-loop.html]") != NULL, "no link to lesson 01: %s", init);
+    ck_assert_msg(init != NULL && dispatch != NULL, "event_init or event_dispatch not paired:\n%.1500s", r.out);
+    ck_assert_msg(strstr(init, "[docs/lessons/01-first-loop.html]") != NULL, "no link to lesson 01: %.1500s", init);
     free(init);
     free(dispatch);
     run_result_free(&r);
@@ -404,7 +404,7 @@ START_TEST(convert_writes_a_table_as_event1_then_event2)
     const char *argv[] = { "docs/site/convert.py", md, NULL };
     struct run_result r;
     run_program(argv, NULL, TOOL_TIMEOUT_MS, &r);
-    ck_assert_msg(r.status == 0, "convert.py: %s", r.err);
+    ck_assert_msg(r.status == 0, "convert.py: %.1500s", r.err);
     run_result_free(&r);
     char *got = read_file(md);
     ck_assert_str_eq(got, pager);
@@ -414,7 +414,7 @@ START_TEST(convert_writes_a_table_as_event1_then_event2)
     const char *odd = "<table>\n<tr><th>event1</th><th>event2</th></tr>\n<tr><td>\n\nprose\n</td><td>\n</td></tr>\n</table>\n";
     write_file(md, odd);
     run_program(argv, NULL, TOOL_TIMEOUT_MS, &r);
-    ck_assert_msg(r.status == 1 && strstr(r.err, "w.md:5:") != NULL, "status %d: %s", r.status, r.err);
+    ck_assert_msg(r.status == 1 && strstr(r.err, "w.md:5:") != NULL, "status %d: %.1500s", r.status, r.err);
     got = read_file(md);
     ck_assert_str_eq(got, odd);
     free(got);

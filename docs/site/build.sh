@@ -129,10 +129,9 @@ from the lessons' programs (the call just before the line that traces the
 step). Click a transition for the first lesson that shows it.
 
 EOF
-    echo '<div class="wide lifecycle">'
-    # The SVG inline, so that its links work; without its XML prologue.
-    sed -e '/^<?xml/d' -e '/^<!DOCTYPE/,/dtd">$/d' -e '/^<!--/,/-->$/d' -e '/^$/d' "$out/img/lifecycle.svg"
-    echo '</div>'
+    # The SVG goes in inline, so that its links work: page.lua puts it
+    # there (Markdown would read the SVG's text as a paragraph).
+    echo "<!-- svg: $out/img/lifecycle.svg -->"
     cat <<'EOF'
 
 ## The transitions

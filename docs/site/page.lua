@@ -269,10 +269,30 @@ end
 
 -- --- The whole page ------------------------------------------------------------
 
+-- <!-- svg: FILE --> (the lifecycle page): the SVG itself, inline, less
+-- its XML prologue, so that its links work.
+local function inline_svg(block)
+  local text = raw_html(block)
+  local path = text and text:match("^<!%-%- svg: (%S+) %-%->%s*$")
+  if path == nil then return nil end
+  local f = assert(io.open(path, "r"))
+  local svg = f:read("a")
+  f:close()
+  -- graphviz's size in points goes: the viewBox scales it to the page.
+  svg = svg:gsub("^.-(<svg)", "%1"):gsub('^<svg width="[^"]*" height="[^"]*"', "<svg")
+  return pandoc.RawBlock("html", '<div class="wide lifecycle">\n' .. svg .. '</div>')
+end
+
 local function arrange(blocks)
   local out, shown = pandoc.List(), {}
   local i = 1
   while i <= #blocks do
+    local svg = inline_svg(blocks[i])
+    if svg ~= nil then
+      out:insert(svg)
+      i = i + 1
+      goto continue
+    end
     local div, after = pager_pair_at(blocks, i, nil)
     if div == nil then div, after = table_pair_at(blocks, i, nil) end
     if div ~= nil then
@@ -293,6 +313,7 @@ local function arrange(blocks)
         i = i + 1
       end
     end
+    ::continue::
   end
   if kind == "walkthrough" then
     local missing = {}
