@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ static const struct program_case {
     { "06-add-twice", "reminders: 1 of 2", "reminder 2", "reminders: 2 of 2", "reminders: 1 of 2" },
     { "07-sigpipe", "server   killed     signal=SIGPIPE", "socket error",
       "server   exited     status=0", "killed" },
+    { "08-active-twice", "jobs done: 1 of 3", "job 2 done", "jobs done: 3 of 3", "1 of 3" },
 };
 enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
 
@@ -92,7 +94,7 @@ END_TEST
 /* --- Helpers ---------------------------------------------------------------------- */
 
 static const struct timeval ten_ms = { 0, 10 * 1000 }, twenty_ms = { 0, 20 * 1000 },
-                            tenth = { 0, 100 * 1000 };
+                            tenth = { 0, 100 * 1000 }, two_s = { 2, 0 };
 
 /* A socketpair: fds[0] non-blocking (the program's end), fds[1] the peer. */
 static void make_pair(int fds[2])
@@ -432,7 +434,8 @@ static void on_conn(evutil_socket_t fd, short what, void *arg)
 
 /* conn_a's client leaves; at EOF its callback closes its socket (freeing
    its event first, or not) and opens conn_b on the same number, whose
-   client sends at once. The loop is bounded by a tenth of a second. */
+   client sends at once. The loop is bounded by 2 s (generous: conn_b's
+   bytes must come first on a busy machine too). */
 static void reuse_a_number(bool free_ev)
 {
     conn_base = event_base_new();
@@ -445,7 +448,7 @@ static void reuse_a_number(bool free_ev)
     ck_assert_ptr_nonnull(conn_a.ev);
     ck_assert_int_eq(event_add(conn_a.ev, NULL), 0);
     ck_assert_int_eq(shutdown(conn_a.peer, SHUT_WR), 0);
-    struct event *bound = add_bound(conn_base, &tenth);
+    struct event *bound = add_bound(conn_base, &two_s);
     ck_assert_int_ge(event_base_dispatch(conn_base), 0);
     event_free(bound);
 }
@@ -536,6 +539,7 @@ static pid_t fork_child(bool debug, bool del_first)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a spinning child ends with its test */
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, STDERR_FILENO); /* debug mode's message */
@@ -561,19 +565,19 @@ static char state_of(pid_t pid)
 
 /* Set up again while added (no debug mode), the timer stays in libevent's
    heap and the event no longer knows: at its deadline the loop spins,
-   never sleeping, never calling back. The child is sampled ten times,
-   from 200 ms on: running (or ready to) every time. */
+   never sleeping, never calling back. The child is sampled every 20 ms,
+   up to 500 times: it never ends, and is seen running (or ready to) ten
+   times in a row (a child asleep in the loop's wait never would). */
 START_TEST(event_assign_on_an_added_timer_makes_the_loop_spin)
 {
     pid_t pid = fork_child(false, false);
-    usleep(200 * 1000);
-    for (int i = 0; i < 10; i++) {
-        int status;
-        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still running */
-        ck_assert_int_eq(state_of(pid), 'R');
+    int running = 0, status;
+    for (int i = 0; i < 500 && running < 10; i++) {
         usleep(20 * 1000);
+        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still running */
+        running = state_of(pid) == 'R' ? running + 1 : 0;
     }
-    int status;
+    ck_assert_int_eq(running, 10);
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -662,6 +666,63 @@ START_TEST(with_sigpipe_ignored_the_bufferevent_reports_epipe)
 }
 END_TEST
 
+/* --- 08: event_active() on an active event --------------------------------------- */
+
+static int work_calls;
+static short work_what;
+
+static void on_work(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)arg;
+    work_calls++;
+    work_what = what;
+}
+
+/* Active already, an event stays active once: a second and third
+   event_active() only add their flags to what its one callback gets. */
+START_TEST(event_active_on_an_active_event_runs_the_callback_once)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *work = event_new(base, -1, 0, on_work, NULL);
+    ck_assert_ptr_nonnull(work);
+    work_calls = 0;
+    event_active(work, EV_READ, 0);
+    event_active(work, EV_WRITE, 0);
+    event_active(work, EV_TIMEOUT, 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(work_calls, 1);
+    ck_assert_int_eq(work_what, EV_READ | EV_WRITE | EV_TIMEOUT);
+    event_free(work);
+    event_base_free(base);
+}
+END_TEST
+
+static void on_work_again(evutil_socket_t fd, short what, void *arg)
+{
+    on_work(fd, what, arg);
+    if (work_calls < 3)
+        event_active(*(struct event **)arg, EV_READ, 0);
+}
+
+/* Once its callback has begun, the event is no longer active: made active
+   again (here from the callback), it runs again. */
+START_TEST(event_active_after_the_callback_runs_it_again)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    static struct event *work;
+    work = event_new(base, -1, 0, on_work_again, &work);
+    ck_assert_ptr_nonnull(work);
+    work_calls = 0;
+    event_active(work, EV_READ, 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(work_calls, 3);
+    event_free(work);
+    event_base_free(base);
+}
+END_TEST
+
 Suite *mistakes_suite(void)
 {
     Suite *s = suite_create("mistakes");
@@ -690,6 +751,8 @@ Suite *mistakes_suite(void)
                          event_del_before_event_assign_is_allowed_in_debug_mode } },
         { "sigpipe", { a_write_to_a_gone_client_kills_with_sigpipe,
                        with_sigpipe_ignored_the_bufferevent_reports_epipe } },
+        { "active-twice", { event_active_on_an_active_event_runs_the_callback_once,
+                            event_active_after_the_callback_runs_it_again } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc = tcase_create(cases[i].name);
