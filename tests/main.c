@@ -47,6 +47,7 @@ static const struct suite_entry {
     { "timers", timers_suite },
     { "edge", edge_suite },
     { "backends", backends_suite },
+    { "dns", dns_suite },
     { "mistakes", mistakes_suite },
     /* One line per suite file: tests/<name>.c defines <name>_suite(). */
 };

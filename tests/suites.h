@@ -16,6 +16,7 @@ Suite *evbuffers_suite(void); /* tests/evbuffers.c: evbuffers, lesson 13 */
 Suite *timers_suite(void);    /* tests/timers.c: many timers, the cached time, lesson 16 */
 Suite *threads_suite(void);   /* tests/threads.c: threads and debug mode, lesson 17 */
 Suite *backends_suite(void);  /* tests/backends.c: backends and base configuration, lesson 15 */
+Suite *dns_suite(void);       /* tests/dns.c: evdns resolvers and servers, lesson 19 */
 Suite *edge_suite(void);      /* tests/edge.c: level- and edge-triggered reads, lesson 14 */
 Suite *mistakes_suite(void);  /* tests/mistakes.c: common mistakes, lesson 20 */
 Suite *network_suite(void);   /* tests/network.c: servers and clients, lessons 10-11 */
