@@ -39,7 +39,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAKE_TIMEOUT_MS = 300000, GRADING_TIMEOUT_MS = 240000, HOST_PORT = 47123 };
+/* GRADING_TIMEOUT_MS bounds a cold run (nothing in the cache): 55
+   gradings and the hostile set, with the rest of the suite, took 26 min
+   on this 2-core VM at load average 25 to 30 (tests/README.md); a warm
+   run grades nothing. */
+enum { MAKE_TIMEOUT_MS = 300000, GRADING_TIMEOUT_MS = 2400000 };
 
 /* Sandbox users are 0x60000000 + a pid (exercises/grader/sandbox.c). */
 #define SANDBOX_UID_BASE 0x60000000u
@@ -202,7 +206,8 @@ static char *scratch;            /* this run's directory: submissions, grades */
 static char *build_abs;          /* the build directory, absolute */
 static bool hostile_run;         /* the sandbox could contain the hostile set */
 static char *fixture_problem;    /* why grading could not run, if it could not */
-static int host_listener = -1;   /* the host's loopback, HOST_PORT */
+static int host_listener = -1;   /* the host's loopback, port host_port */
+static int host_port;            /* chosen by the kernel (bind to port 0) */
 static char **exercises;
 static size_t nexercises;
 
@@ -214,21 +219,155 @@ static void note_problem(const char *what, const struct run_result *r)
         abort();
 }
 
+/* A listener on the host's loopback, on a port the kernel picks: the
+   hostile submission "network" is given that port (in place of 47123 in
+   its copy) and tries to connect to it. */
 static void open_host_listener(void)
 {
     host_listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int on = 1;
-    setsockopt(host_listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
-    sin.sin_port = htons(HOST_PORT);
+    sin.sin_port = 0;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(host_listener, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-        listen(host_listener, 16) != 0) {
-        close(host_listener);
+    if (host_listener < 0 || bind(host_listener, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        listen(host_listener, 16) != 0 ||
+        getsockname(host_listener, (struct sockaddr *)&sin, &len) != 0) {
+        if (host_listener >= 0)
+            close(host_listener);
         host_listener = -1;
+        return;
     }
+    host_port = ntohs(sin.sin_port);
+}
+
+/* The cache of gradings, $BUILD/grade-cache/KEY/: grade.sh's output for
+   one submission (grade.log, results.json, results.tap, results.xml,
+   build.log, exit), and the hostile set's whole run. KEY is a hash of
+   everything the grading depends on: the submission's files, the
+   exercise's tests/ and points, its runner, the sandbox, the kit, the
+   grader's scripts, the purity rules, the compiler, libevent, valgrind,
+   what the sandbox can do here, the build's flags and the width. A warm
+   run with nothing changed grades nothing; a fresh clone grades all. A
+   grading a test finds wrong leaves the cache (forget_grading()), so a
+   failure is graded again, never kept; a run cut short by
+   GRADING_TIMEOUT_MS keeps what it finished.
+
+   grade_job is one job ($1 exercise, $2 submission, $3 output directory,
+   $4 width; $GW_SCRATCH, $GW_CACHE, $GW_DEPS from the script). */
+static const char grade_job[] =
+    "exercise=$1 submission=$2 out=$3 width=$4\n"
+    "mkdir -p \"$out\"\n"
+    "key=$( { echo \"$GW_DEPS $exercise $width\"\n"
+    "  for f in $(ls \"$exercise/starter\"); do\n"
+    "    echo \"$f $(sha256sum < \"$submission/$f\" 2>/dev/null || echo missing)\"\n"
+    "  done\n"
+    "  (cd \"$exercise\" && find tests points -type f | LC_ALL=C sort | xargs sha256sum)\n"
+    "  sha256sum < \"$BUILD/exercises/${exercise#exercises/}/runner\"\n"
+    "} | sha256sum | cut -c1-40)\n"
+    "entry=$GW_CACHE/$key\n"
+    "echo \"$entry\" > \"$out/cache-entry\"\n"
+    "if [ -f \"$entry/results.json\" ] && [ -f \"$entry/scratch\" ]; then\n"
+    "  cp \"$entry\"/* \"$out\"/ && rm -f \"$out/scratch\"\n"
+    "  old=$(cat \"$entry/scratch\")\n"
+    "  sed -i -e \"s|$old|$GW_SCRATCH|g\" -e \"s|${old#\"$PWD\"/}|${GW_SCRATCH#\"$PWD\"/}|g\" \"$out/grade.log\"\n"
+    "  echo cache > \"$out/source\"\n"
+    "  exit 0\n"
+    "fi\n"
+    "COLUMNS=$width exercises/grader/grade.sh \"$exercise\" \"$submission\" \"$out\" > \"$out/grade.log\" 2>&1\n"
+    "echo $? > \"$out/exit\"\n"
+    "echo graded > \"$out/source\"\n"
+    "if [ \"$(cat \"$out/exit\")\" = 0 ] && [ -f \"$out/results.json\" ]; then\n"
+    "  new=$(mktemp -d \"$GW_CACHE/new-XXXXXX\") &&\n"
+    "  (cd \"$out\" && cp grade.log results.json exit $(ls results.tap results.xml build.log 2>/dev/null) \"$new\"/) &&\n"
+    "  echo \"$GW_SCRATCH\" > \"$new/scratch\" && { mv -T \"$new\" \"$entry\" 2>/dev/null || rm -rf \"$new\"; }\n"
+    "fi\n";
+
+/* The hostile set, graded by grade-all.sh as one run (cached as one). */
+static const char hostile_job[] =
+    "key=$( { echo \"$GW_DEPS hostile\"\n"
+    "  find tests/hostile -type f | LC_ALL=C sort | xargs sha256sum\n"
+    "  (cd exercises/02-* && find tests points -type f | LC_ALL=C sort | xargs sha256sum)\n"
+    "  sha256sum < \"$BUILD\"/exercises/02-*/runner\n"
+    "} | sha256sum | cut -c1-40)\n"
+    "entry=$GW_CACHE/hostile-$key\n"
+    "echo \"$entry\" > \"$GW_SCRATCH/hostile-entry\"\n"
+    "if [ -f \"$entry/hostile/gradebook.csv\" ]; then\n"
+    "  cp -R \"$entry/hostile\" \"$GW_SCRATCH/grades/hostile\" && cp \"$entry/hostile.log\" \"$GW_SCRATCH/\"\n"
+    "  echo cache > \"$GW_SCRATCH/hostile-source\"\n"
+    "  exit 0\n"
+    "fi\n"
+    "cp -R tests/hostile \"$GW_SCRATCH/hostile\" &&\n"
+    "sed -i \"s/47123/$GW_HOST_PORT/\" \"$GW_SCRATCH/hostile/network/event1.c\" || exit 1\n"
+    "JOBS=3 exercises/grader/grade-all.sh 2 \"$GW_SCRATCH/hostile\" \"$GW_SCRATCH/grades/hostile\""
+    " > \"$GW_SCRATCH/hostile.log\" 2>&1\n"
+    "status=$?\n"
+    "echo graded > \"$GW_SCRATCH/hostile-source\"\n"
+    "if [ $status = 0 ] && [ -f \"$GW_SCRATCH/grades/hostile/gradebook.csv\" ]; then\n"
+    "  new=$(mktemp -d \"$GW_CACHE/new-XXXXXX\") &&\n"
+    "  cp -R \"$GW_SCRATCH/grades/hostile\" \"$GW_SCRATCH/hostile.log\" \"$new\"/ &&\n"
+    "  { mv -T \"$new\" \"$entry\" 2>/dev/null || rm -rf \"$new\"; }\n"
+    "fi\n";
+
+/* What every grading depends on beyond its own files, as one hash. */
+static const char deps_script[] =
+    "{ \"$CC\" --version; sha256sum < \"$(command -v \"$CC\")\"; echo \"$GW_FLAGS $KIT_CFLAGS\"\n"
+    "  pkg-config --modversion libevent\n"
+    "  sha256sum < \"$(realpath \"$(pkg-config --variable=libdir libevent)/libevent-2.1.so.7\")\"\n"
+    "  valgrind --version; \"$BUILD/bin/sandbox\" --probe; sha256sum < \"$BUILD/bin/sandbox\"\n"
+    "  find \"$BUILD/exercises/kit\" -type f | LC_ALL=C sort | xargs sha256sum\n"
+    "  sha256sum exercises/grader/*.sh .ci/purity.sh .ci/index.sh event1/symbols.txt"
+    " event2/symbols.txt\n"
+    "} 2>&1 | sha256sum | cut -c1-40";
+
+/* The wrong submissions of an exercise, "exercises/NN-slug/wrong/NAME",
+   each a directory with a file `expect` (see docs/instructors.md). */
+static size_t wrong_list(const char *exercise, char ***out)
+{
+    glob_t found;
+    char *pattern;
+    size_t n = 0;
+    *out = NULL;
+    if (asprintf(&pattern, "%s/wrong/*/expect", exercise) < 0)
+        abort();
+    if (glob(pattern, 0, NULL, &found) == 0) {
+        *out = calloc(found.gl_pathc, sizeof **out);
+        for (size_t i = 0; i < found.gl_pathc; i++)
+            (*out)[n++] = strndup(found.gl_pathv[i], strlen(found.gl_pathv[i]) - strlen("/expect"));
+        globfree(&found);
+    }
+    free(pattern);
+    return n;
+}
+
+/* "N graded, M from the cache": the line run-tests prints for this suite
+   ends with it (test-results/grader.note). */
+static void write_cache_note(void)
+{
+    char *command;
+    struct run_result r;
+    if (asprintf(&command,
+                 "cd %s || exit 1; graded=$(find grades -name source -exec grep -lx graded {} + | wc -l);"
+                 " cached=$(find grades -name source -exec grep -lx cache {} + | wc -l);"
+                 " n=$(ls -d grades/hostile/*/ 2>/dev/null | wc -l);"
+                 " case $(cat hostile-source 2>/dev/null) in graded) graded=$((graded + n));;"
+                 " cache) cached=$((cached + n));; esac;"
+                 " echo \"$graded graded, $cached from the cache\"",
+                 scratch) < 0)
+        abort();
+    run_shell(command, 20000, &r);
+    free(command);
+    char *path;
+    if (asprintf(&path, "%s/test-results/grader.note", build_dir()) < 0)
+        abort();
+    FILE *f = fopen(path, "w");
+    if (f != NULL) {
+        fputs(r.out, f);
+        fclose(f);
+    }
+    free(path);
+    run_result_free(&r);
 }
 
 static void grade_everything(void)
@@ -262,12 +401,13 @@ static void grade_everything(void)
     char *relative_scratch = make_temp_dir();
     scratch = absolute(relative_scratch);
     free(relative_scratch);
-    /* One job per starter and solution, slowest exercise first: exercise,
-       submission, output directory, the terminal's width. The third
-       exercise's starter (03's) is graded for a terminal of 40 columns,
-       its reasons wrapped and cut (a_cut_reason_is_marked). One more job:
-       the first exercise's starter with a line that is not C added to each
-       file (grades/broken, a_failed_build_is_reported_once). */
+    /* One job per starter, solution and wrong submission, slowest
+       exercise first: exercise, submission, output directory, the
+       terminal's width. The third exercise's starter (03's) is graded for
+       a terminal of 40 columns, its reasons wrapped and cut
+       (a_cut_reason_is_marked). One more job: the first exercise's
+       starter with a line that is not C added to each file (grades/broken,
+       a_failed_build_is_reported_once). */
     char *jobs;
     if (asprintf(&jobs, "%s/jobs", scratch) < 0)
         abort();
@@ -281,6 +421,12 @@ static void grade_everything(void)
             fprintf(list, "%s\t%s/%s\t%s/grades/%s/%s\t%d\n", exercises[k], exercises[k], kind,
                     scratch, slug, kind, k == 2 && which == 0 ? 40 : 80);
         }
+        char **wrong;
+        size_t nwrong = wrong_list(exercises[k], &wrong);
+        for (size_t w = 0; w < nwrong; w++)
+            fprintf(list, "%s\t%s\t%s/grades/%s/wrong-%s\t80\n", exercises[k], wrong[w], scratch,
+                    slug, strrchr(wrong[w], '/') + 1);
+        free_list(wrong, nwrong);
     }
     fprintf(list, "%s\t%s/broken\t%s/grades/broken\t80\n", exercises[0], scratch, scratch);
     fclose(list);
@@ -288,39 +434,98 @@ static void grade_everything(void)
     open_host_listener();
     char *q_scratch = shell_quote(scratch), *q_build = shell_quote(build_abs);
     char *q_first = shell_quote(exercises[0]);
+    char *q_job = shell_quote(grade_job);
     const char *flags = build_flags();
-    /* Three starters and solutions at a time, and three hostile
-       submissions; $0 is the scratch directory. */
+    /* Three gradings at a time, and the hostile set three at a time
+       beside them; $0 is the scratch directory. */
     if (asprintf(&command,
-                 "export BUILD=%2$s KIT_CFLAGS='-O2 -g' %3$s\n"
-                 "mkdir -p %1$s/grades %1$s/broken\n"
+                 "export BUILD=%2$s KIT_CFLAGS='-O2 -g' %3$s GW_FLAGS='%3$s'\n"
+                 "export GW_SCRATCH=%1$s GW_CACHE=%2$s/grade-cache GW_HOST_PORT=%7$d\n"
+                 "mkdir -p %1$s/grades %1$s/broken \"$GW_CACHE\" || exit 1\n"
+                 "GW_DEPS=$(%8$s) && export GW_DEPS || exit 1\n"
                  "for f in %5$s/starter/*; do\n"
                  "  cp \"$f\" %1$s/broken/ && echo 'this is not C' >> %1$s/broken/\"${f##*/}\"\n"
                  "done\n"
                  "%4$s"
                  "while IFS=$'\\t' read -r exercise submission out width; do\n"
                  "  printf '%%s\\0%%s\\0%%s\\0%%s\\0' \"$exercise\" \"$submission\" \"$out\" \"$width\"\n"
-                 "done < %1$s/jobs | xargs -0 -n 4 -P 3 bash -c '\n"
-                 "  mkdir -p \"$3\"\n"
-                 "  COLUMNS=$4 exercises/grader/grade.sh \"$1\" \"$2\" \"$3\" > \"$3/grade.log\" 2>&1\n"
-                 "  echo $? > \"$3/exit\"' _\n"
+                 "done < %1$s/jobs | xargs -0 -n 4 -P 3 bash -c %6$s _\n"
                  "wait\n",
-                 q_scratch, q_build, flags,
-                 hostile_run ? "JOBS=3 exercises/grader/grade-all.sh 2 tests/hostile \"$0\"/grades/hostile "
-                               "> \"$0\"/hostile.log 2>&1 &\n"
-                             : "",
-                 q_first) < 0)
+                 q_scratch, q_build, flags, hostile_run ? "bash -c \"$1\" &\n" : "", q_first, q_job,
+                 host_port, deps_script) < 0)
         abort();
     free(q_first);
-    const char *argv[] = { "bash", "-c", command, scratch, NULL };
+    const char *argv[] = { "bash", "-c", command, scratch, hostile_job, NULL };
     run_program(argv, NULL, GRADING_TIMEOUT_MS, &r);
     if (r.status != 0 || r.timed_out)
         note_problem("grading did not finish", &r);
     run_result_free(&r);
     free(command);
+    free(q_job);
     free(q_scratch);
     free(q_build);
     free(jobs);
+    write_cache_note();
+}
+
+/* A grading a test found wrong leaves the cache (its output directory's
+   cache-entry names it), so the next run grades it again rather than
+   keeping a failure, a flaky one too. */
+static void forget_grading(const char *out)
+{
+    char *path;
+    if (asprintf(&path, "%s/cache-entry", out) < 0)
+        abort();
+    char *entry = read_file(path);
+    if (entry != NULL) {
+        entry[strcspn(entry, "\n")] = '\0';
+        if (strstr(entry, "/grade-cache/") != NULL)
+            remove_tree(entry);
+    }
+    free(entry);
+    free(path);
+}
+
+/* Each grading test that passes leaves a mark (a checked teardown runs
+   only after a test that passed). The tests of one grading call
+   forget_grading() before they fail; the others (the hostile set's, the
+   processes left, the files left) judge the hostile run, so a run with
+   fewer marks than tests removes the hostile set's entry. Grading that did
+   not finish (its time limit) is no verdict on the entries it made: each
+   is a whole grading, kept for the next run. */
+static int grading_tests;
+
+static void mark_passed(void)
+{
+    char *path;
+    if (scratch == NULL || asprintf(&path, "%s/passed", scratch) < 0)
+        return;
+    mkdir(path, 0755);
+    char *mark;
+    if (asprintf(&mark, "%s/XXXXXX", path) >= 0) {
+        int fd = mkstemp(mark);
+        if (fd >= 0)
+            close(fd);
+        free(mark);
+    }
+    free(path);
+}
+
+static void forget_cache_unless_all_passed(void)
+{
+    char *command;
+    struct run_result r;
+    if (fixture_problem != NULL)
+        return;
+    if (asprintf(&command,
+                 "cd %s || exit 0; [ \"$(ls passed 2>/dev/null | wc -l)\" -ge %d ] && exit 0;"
+                 " e=$(cat hostile-entry 2>/dev/null); case $e in */grade-cache/*) rm -rf \"$e\";;"
+                 " esac; true",
+                 scratch, grading_tests) < 0)
+        abort();
+    run_shell(command, 60000, &r);
+    run_result_free(&r);
+    free(command);
 }
 
 static void drop_everything(void)
@@ -328,8 +533,10 @@ static void drop_everything(void)
     if (host_listener >= 0)
         close(host_listener);
     host_listener = -1;
-    if (scratch != NULL)
+    if (scratch != NULL) {
+        forget_cache_unless_all_passed();
         remove_tree(scratch);
+    }
     free(scratch);
     scratch = NULL;
     free(build_abs);
@@ -420,6 +627,8 @@ START_TEST(every_starter_scores_below_full_marks)
         char *out = grade_dir(exercises[i], "starter");
         int score, max;
         read_grade(out, &score, &max);
+        if (score >= max)
+            forget_grading(out);
         ck_assert_msg(score < max, "%s: the starter scores %d/%d", exercises[i], score, max);
         free(out);
     }
@@ -439,6 +648,8 @@ START_TEST(every_solution_scores_full_marks)
         if (asprintf(&log_path, "%s/grade.log", out) < 0)
             abort();
         log = read_file(log_path);
+        if (score != max || max == 0)
+            forget_grading(out);
         ck_assert_msg(score == max && max > 0, "%s: the solution scores %d/%d:\n%s", exercises[i],
                       score, max, log);
         free(log);
@@ -585,6 +796,105 @@ START_TEST(a_cut_reason_is_marked)
 }
 END_TEST
 
+/* The value of "KEY: value" in a wrong submission's expect file (up to
+   the end of its line), or NULL. Caller frees. */
+static char *expect_field(const char *expect, const char *key)
+{
+    for (const char *line = expect; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':') {
+            const char *value = line + strlen(key) + 1;
+            value += strspn(value, " ");
+            return strndup(value, len - (size_t)(value - line));
+        }
+        line += len + (line[len] == '\n');
+    }
+    return NULL;
+}
+
+/* Is name one of the space-separated words of list? */
+static bool listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(list, name); p != NULL; p = strstr(p + 1, name))
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* Each known-wrong submission (exercises/NN-slug/wrong/NAME) scores below
+   full marks, gets 0 on every test its expect file says must catch it
+   ("fails:"), and full points on every other test but those it names as
+   "may_fail:" (a race some runs catch): a test that fails it without
+   being named is as wrong as one that lets it pass. */
+START_TEST(wrong_submissions_lose_the_points_they_should)
+{
+    assert_graded();
+    int checked = 0;
+    for (size_t i = 0; i < nexercises; i++) {
+        char **wrong;
+        size_t nwrong = wrong_list(exercises[i], &wrong);
+        for (size_t w = 0; w < nwrong; w++) {
+            const char *name = strrchr(wrong[w], '/') + 1;
+            char *out, *expect_path, *json, *log_path;
+            if (asprintf(&out, "%s/grades/%s/wrong-%s", scratch, strchr(exercises[i], '/') + 1,
+                         name) < 0 ||
+                asprintf(&expect_path, "%s/expect", wrong[w]) < 0 ||
+                asprintf(&json, "%s/results.json", out) < 0 ||
+                asprintf(&log_path, "%s/grade.log", out) < 0)
+                abort();
+            int score, max;
+            read_grade(out, &score, &max);
+            char *expect = read_file(expect_path), *log = read_file(log_path);
+            char *fails = expect_field(expect, "fails");
+            char *may_fail = expect_field(expect, "may_fail");
+            if (score >= max)
+                forget_grading(out);
+            ck_assert_msg(score < max, "%s (%s) scores full marks, %d/%d:\n%s", wrong[w],
+                          expect_field(expect, "description"), score, max, log);
+            const char *argv[] = { "jq", "-r", ".tests[] | \"\\(.name) \\(.score) \\(.max_score)\"",
+                                   json, NULL };
+            struct run_result r;
+            run_program(argv, NULL, 10000, &r);
+            ck_assert_int_eq(r.status, 0);
+            for (char *line = r.out; *line != '\0';) {
+                char test[128];
+                int got, of;
+                size_t len = strcspn(line, "\n");
+                ck_assert_int_eq(sscanf(line, "%127s %d %d", test, &got, &of), 3);
+                bool expected = (may_fail != NULL && listed(may_fail, test)) ||
+                                (listed(fails, test) ? got == 0 : got == of);
+                if (!expected)
+                    forget_grading(out);
+                if (may_fail != NULL && listed(may_fail, test))
+                    ; /* a race: caught some runs, not all */
+                else if (listed(fails, test))
+                    ck_assert_msg(got == 0, "%s: %s passed it, but should catch its mistake (%s)",
+                                  wrong[w], test, expect_field(expect, "description"));
+                else
+                    ck_assert_msg(got == of,
+                                  "%s: lost the points of %s, which its expect file says it "
+                                  "keeps (its mistake: %s):\n%s",
+                                  wrong[w], test, expect_field(expect, "description"), log);
+                line += len + (line[len] == '\n');
+            }
+            run_result_free(&r);
+            checked++;
+            free(may_fail);
+            free(fails);
+            free(log);
+            free(expect);
+            free(log_path);
+            free(json);
+            free(expect_path);
+            free(out);
+        }
+        free_list(wrong, nwrong);
+    }
+    ck_assert_msg(checked > 0, "no exercise has a wrong/ submission to grade");
+}
+END_TEST
+
 /* Each hostile submission's output directory, with its expected score. */
 static size_t hostile_list(char ***names)
 {
@@ -666,8 +976,35 @@ START_TEST(gradebook_has_a_row_per_submission)
 }
 END_TEST
 
-/* Every process of the sandbox user range, or whose working directory or
-   program lies in a grading work directory, is a leftover. */
+/* Does /proc/PID/mountinfo hold a mount point under prefix? The sandbox
+   mounts a run's scratch directory back at its own path (sandbox.c,
+   hide()), so each process of one of this run's sandboxes has a mount
+   point in this build's grade-work/: other engineers' runs, in other
+   build directories, do not. */
+static bool mounts_under(const char *pid, const char *prefix)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%s/mountinfo", pid);
+    char *info = read_file(path);
+    if (info == NULL)
+        return false;
+    bool found = false;
+    for (const char *line = info; !found && *line != '\0';) {
+        /* id parent major:minor root MOUNT-POINT ... */
+        char point[4096];
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1)
+            found = strncmp(point, prefix, strlen(prefix)) == 0;
+        line += strcspn(line, "\n");
+        line += *line == '\n';
+    }
+    free(info);
+    return found;
+}
+
+/* A process of this run's sandboxes still running is a leftover: one of
+   the sandbox user range whose mounts show this build's grade-work/, or
+   whose working directory or program lies there. Other runs' sandboxes
+   (other build directories, graded at the same time) are not counted. */
 START_TEST(grading_leaves_no_process_running)
 {
     assert_hostile_run();
@@ -685,9 +1022,9 @@ START_TEST(grading_leaves_no_process_running)
         snprintf(path, sizeof path, "/proc/%s", e->d_name);
         if (stat(path, &st) != 0)
             continue; /* gone meanwhile */
-        ck_assert_msg(st.st_uid < SANDBOX_UID_BASE,
-                      "process %s of a sandbox user (uid %u) is still running", e->d_name,
-                      (unsigned)st.st_uid);
+        ck_assert_msg(st.st_uid < SANDBOX_UID_BASE || !mounts_under(e->d_name, work),
+                      "process %s of a sandbox user (uid %u) of this run is still running",
+                      e->d_name, (unsigned)st.st_uid);
         for (int i = 0; i < 2; i++) {
             snprintf(path, sizeof path, "/proc/%s/%s", e->d_name, i == 0 ? "cwd" : "exe");
             ssize_t n = readlink(path, target, sizeof target - 1);
@@ -729,11 +1066,10 @@ END_TEST
 START_TEST(submissions_cannot_reach_the_host_network)
 {
     assert_hostile_run();
-    ck_assert_msg(host_listener >= 0, "the suite could not listen on 127.0.0.1:%d to watch",
-                  HOST_PORT);
+    ck_assert_msg(host_listener >= 0, "the suite could not listen on 127.0.0.1 to watch");
     int fd = accept(host_listener, NULL, NULL);
     ck_assert_msg(fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
-                  "a submission connected to 127.0.0.1:%d on the host", HOST_PORT);
+                  "a submission connected to 127.0.0.1:%d on the host", host_port);
 }
 END_TEST
 
@@ -1072,6 +1408,69 @@ START_TEST(every_exercise_is_complete)
 }
 END_TEST
 
+/* Every exercise with a solution has at least four known-wrong
+   submissions, each with the starter's files and an expect file: a
+   one-line description, and the tests that must catch it, each a test of
+   the manifest (docs/instructors.md, "Adding a known-wrong submission"). */
+START_TEST(every_exercise_has_known_wrong_submissions)
+{
+    char **list;
+    size_t n = exercise_list(&list);
+    for (size_t i = 0; i < n; i++) {
+        if (!has_solution(list[i]))
+            continue;
+        char **wrong;
+        size_t nwrong = wrong_list(list[i], &wrong);
+        ck_assert_msg(nwrong >= 4, "%s has %zu known-wrong submissions in wrong/, not 4 or more",
+                      list[i], nwrong);
+        char *points_path;
+        if (asprintf(&points_path, "%s/points", list[i]) < 0)
+            abort();
+        char *points = read_file(points_path);
+        for (size_t w = 0; w < nwrong; w++) {
+            char *expect_path, *check;
+            if (asprintf(&expect_path, "%s/expect", wrong[w]) < 0)
+                abort();
+            char *expect = read_file(expect_path);
+            char *description = expect_field(expect, "description");
+            char *fails = expect_field(expect, "fails");
+            ck_assert_msg(description != NULL && strlen(description) > 10 && fails != NULL &&
+                              *fails != '\0',
+                          "%s lacks a line \"description: ...\" or \"fails: TEST...\"", expect_path);
+            char *may_fail = expect_field(expect, "may_fail"), *both;
+            if (asprintf(&both, "%s %s", fails, may_fail != NULL ? may_fail : "") < 0)
+                abort();
+            for (char *test = strtok(both, " "); test != NULL; test = strtok(NULL, " ")) {
+                char entry[160];
+                snprintf(entry, sizeof entry, "\n%s ", test);
+                ck_assert_msg(strstr(points, entry) != NULL,
+                              "%s names %s, which is not a test of %s/points", expect_path, test,
+                              list[i]);
+            }
+            if (asprintf(&check, "diff <(ls %s/starter) <(ls %s | grep -v -x expect)", list[i],
+                         wrong[w]) < 0)
+                abort();
+            struct run_result r;
+            run_shell(check, 10000, &r);
+            ck_assert_msg(r.status == 0, "%s does not hold the starter's files (and expect):\n%s",
+                          wrong[w], r.out);
+            run_result_free(&r);
+            free(check);
+            free(both);
+            free(may_fail);
+            free(fails);
+            free(description);
+            free(expect);
+            free(expect_path);
+        }
+        free(points);
+        free(points_path);
+        free_list(wrong, nwrong);
+    }
+    free_list(list, n);
+}
+END_TEST
+
 /* --- Release and the student's commands ------------------------------------ */
 
 START_TEST(release_leaves_no_solution_or_hidden_test)
@@ -1086,7 +1485,8 @@ START_TEST(release_leaves_no_solution_or_hidden_test)
     char *q = shell_quote(dest), *check;
     if (asprintf(&check,
                  "cd %s || exit 2;"
-                 "find . -path './exercises/*/solution*' -o -name 'hidden*.c' -o -path './.git' "
+                 "find . -path './exercises/*/solution*' -o -path './exercises/*/wrong' "
+                 "  -o -name 'hidden*.c' -o -path './.git' "
                  "  -o -path './build' -o -path './exercises/*/work';"
                  "grep -l -E '[[:space:]](hidden|after_due_date|after_published)[[:space:]]*$' "
                  "  exercises/*/points;"
@@ -1329,6 +1729,7 @@ Suite *grader_suite(void)
 
     TCase *grading = tcase_create("grading");
     tcase_add_unchecked_fixture(grading, grade_everything, drop_everything);
+    tcase_add_checked_fixture(grading, NULL, mark_passed);
     tcase_set_timeout(grading, 60);
     tcase_add_test(grading, every_starter_scores_below_full_marks);
     tcase_add_test(grading, every_solution_scores_full_marks);
@@ -1341,6 +1742,8 @@ Suite *grader_suite(void)
     tcase_add_test(grading, grading_leaves_no_process_running);
     tcase_add_test(grading, grading_leaves_nothing_behind);
     tcase_add_test(grading, submissions_cannot_reach_the_host_network);
+    tcase_add_test(grading, wrong_submissions_lose_the_points_they_should);
+    grading_tests = 12; /* the tests above: each leaves a mark when it passes */
     suite_add_tcase(s, grading);
 
     TCase *input = tcase_create("input");
@@ -1354,6 +1757,7 @@ Suite *grader_suite(void)
     tcase_add_test(input, release_refuses_an_occupied_destination);
     tcase_add_test(input, make_help_lists_the_exercise_targets);
     tcase_add_test(input, every_exercise_is_complete);
+    tcase_add_test(input, every_exercise_has_known_wrong_submissions);
     suite_add_tcase(s, input);
 
     TCase *release = tcase_create("release");

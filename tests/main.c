@@ -122,6 +122,11 @@ static void start(struct job *job)
     if (pipe(fds) != 0 || asprintf(&job->log_path, "%s/test-results/%s.failures", build_dir(),
                                    job->suite->name) < 0)
         abort();
+    char *note;
+    if (asprintf(&note, "%s/test-results/%s.note", build_dir(), job->suite->name) < 0)
+        abort();
+    unlink(note);
+    free(note);
     fflush(NULL);
     job->started_ms = now_ms();
     job->pid = fork();
@@ -133,6 +138,27 @@ static void start(struct job *job)
     }
     close(fds[1]);
     job->pipe_fd = fds[0];
+}
+
+/* What a suite adds to its line ("; 4 graded, 50 from the cache"): the
+   first line of test-results/SUITE.note, which start() removes first. */
+static const char *suite_note(const struct suite_entry *suite)
+{
+    static char note[128];
+    char *path;
+    note[0] = '\0';
+    if (asprintf(&path, "%s/test-results/%s.note", build_dir(), suite->name) < 0)
+        abort();
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        strcpy(note, "; ");
+        if (fgets(note + 2, sizeof note - 2, f) == NULL)
+            note[0] = '\0';
+        note[strcspn(note, "\n")] = '\0';
+        fclose(f);
+    }
+    free(path);
+    return note;
 }
 
 /* Reap one finished suite; print its line. */
@@ -155,9 +181,9 @@ static struct job *finish_one(struct job *jobs, size_t n, size_t name_width)
             printf("  ✗ %-*s did not finish (status %d)\n", (int)name_width, job->suite->name,
                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         else
-            printf("  %s %-*s %3d checks, %d failed  %5.1f s\n",
+            printf("  %s %-*s %3d checks, %d failed  %5.1f s%s\n",
                    job->outcome.failed == 0 ? "✓" : "✗", (int)name_width, job->suite->name,
-                   job->outcome.run, job->outcome.failed, seconds);
+                   job->outcome.run, job->outcome.failed, seconds, suite_note(job->suite));
         fflush(stdout);
         return job;
     }

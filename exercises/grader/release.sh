@@ -6,7 +6,8 @@
 # event2/, exercises/, tests/, docs/, .ci/, .gitignore), as they are, so
 # the copy builds, runs the lessons and tests exercises the same way;
 # grading it gives the visible tests only. Left out: the solutions
-# (exercises/*/solution/), the hidden tests (exercises/*/tests/hidden*.c,
+# (exercises/*/solution/), the known-wrong submissions (exercises/*/wrong/,
+# each a near-solution), the hidden tests (exercises/*/tests/hidden*.c,
 # and their lines in each points file), students' work/ directories, and
 # anything else at the top of the tree (build/, .git/, a directory of
 # submissions).
@@ -41,7 +42,8 @@ entries=()
 for e in Makefile lessons event1 event2 exercises tests docs .ci .gitignore; do
     [ -e "$e" ] && entries+=("$e")
 done
-tar -C "$here" --exclude='exercises/*/solution' --exclude='exercises/*/tests/hidden*.c' \
+tar -C "$here" --exclude='exercises/*/solution' --exclude='exercises/*/wrong' \
+    --exclude='exercises/*/tests/hidden*.c' \
     --exclude='exercises/*/work' -cf - "${entries[@]}" | tar -C "$dest" -xf - || die "copying to $dest failed"
 
 # Each manifest keeps its comments and its visible tests only.
@@ -77,9 +79,10 @@ student_page "$templates/README.md" "$dest/README.md" .
 student_page "$templates/exercises-README.md" "$dest/exercises/README.md" exercises
 cp "$templates/instructors.md" "$dest/docs/instructors.md" || die "cannot write $dest/docs/instructors.md"
 
-left=$(cd "$dest" && find . -path './exercises/*/solution' -o -path './exercises/*/tests/hidden*' | head -n 5)
+left=$(cd "$dest" && find . -path './exercises/*/solution' -o -path './exercises/*/wrong' \
+    -o -path './exercises/*/tests/hidden*' | head -n 5)
 [ -z "$left" ] || die "the copy still holds: $left"
 n=$(ls -d "$dest"/exercises/[0-9][0-9]-*/ | wc -l)
 echo "release: wrote $dest:"
 echo "  the course and $n exercises (starters, hints, visible tests), with a"
-echo "  README for students; no solutions, no hidden tests"
+echo "  README for students; no solutions, known-wrong submissions or hidden tests"

@@ -2,7 +2,9 @@
  * tests/hostile/network: a hostile submission for exercise 02.
  *
  * Connects to 127.0.0.1:47123, where the grader suite listens on the
- * host's loopback, and to 192.0.2.1:80 (a documentation address, outside);
+ * host's loopback (the suite's listener takes a port the kernel picks, and
+ * the suite writes it in place of 47123 in the copy it grades), and to
+ * 192.0.2.1:80 (a documentation address, outside);
  * prints the correct lines if either worked, the starter's otherwise.
  * tests/grader.c grades it and expects 3 points of 10.
  */
