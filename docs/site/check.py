@@ -59,8 +59,8 @@ return {
   images: imgs,
   svgs: document.querySelectorAll('svg').length,
   resources: performance.getEntriesByType('resource').map(r => r.name),
-  pairs: document.querySelectorAll('.pair').length,
-  pairs_ok: Array.from(document.querySelectorAll('.pair')).every(p =>
+  pairs: Array.from(document.querySelectorAll('.pair')).filter(p => !p.closest('.timeline')).length,
+  pairs_ok: Array.from(document.querySelectorAll('.pair')).filter(p => !p.closest('.timeline')).every(p =>
         p.querySelectorAll(':scope > .side').length == 2 &&
         Array.from(p.querySelectorAll(':scope > .side')).every(s => s.querySelector('pre'))),
   snippets: document.querySelectorAll('.snippet').length,
@@ -121,7 +121,7 @@ def console_errors(driver):
 
 
 def page_kind(rel):
-    if rel.startswith("docs/lessons/"):
+    if re.match(r"^docs/lessons/\d\d-[^/]*\.html$", rel):
         return "walkthrough"
     if rel in ("index.html", "lifecycle.html", "api-map.html"):
         return rel[:-5]
