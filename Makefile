@@ -172,17 +172,23 @@ diff-%: ## Show how lesson N's event1 and event2 sources differ
 	@.ci/lesson.sh --diff "$*"
 
 # --- Tests --------------------------------------------------------------------
-.PHONY: test memcheck sanitize
+.PHONY: test test-slow memcheck sanitize
 # The suites run side by side, one per CPU (TEST_JOBS=1: one at a time).
-test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## Run every Check suite, side by side
+test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## The Check suites, side by side
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER) $(if $(TEST_JOBS),-j $(TEST_JOBS))
+
+# The slower checks (minutes): the grader grading every submission, the
+# Gradescope packages, the whole site, make's targets run as a user would.
+# CI runs them after make test (.ci/run).
+test-slow: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## The slower suites: grader, gradescope, site, tooling
+	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER) $(if $(TEST_JOBS),-j $(TEST_JOBS)) --slow
 
 memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Lessons and solutions under valgrind: 0 errors, 0 lost
 	@status=0; BUILD=$(BUILD) tests/memcheck.sh $(LESSON_PROGRAMS) || status=1; \
 	  BUILD=$(BUILD) tests/memcheck-solutions.sh $(EX_SOLUTION_PROGRAMS) || status=1; exit $$status
 
-sanitize: ## The suites built with ASan+UBSan (build/sanitize)
-	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test
+sanitize: ## Every suite built with ASan+UBSan (build/sanitize)
+	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test test-slow
 
 # ThreadSanitizer, for the programs that start threads: lesson 17's and
 # exercise 08's solution, built with -fsanitize=thread into build/tsan
