@@ -388,6 +388,12 @@ START_TEST(lesson_has_readme_and_walkthrough)
     snprintf(want, sizeof want, "# Walkthrough %s: ", number);
     ck_assert_msg(text != NULL && strncmp(text, want, strlen(want)) == 0,
                   "%s does not start with \"%s\"", walkthrough, want);
+    /* Walkthroughs read in a pager: the styles one after the other
+       (**event1**, then **event2**), never a raw HTML table; the site lays
+       them side by side (docs/site/convert.py converts a table). */
+    ck_assert_msg(strstr(text, "<table") == NULL,
+                  "%s has an HTML table: docs/site/convert.py %s turns it into the pager form",
+                  walkthrough, walkthrough);
     free(text);
     /* The course's index tables (README.md, the site) take a lesson's calls
        from one line of its README, "**Calls:** event1 ... · event2 ...". */
