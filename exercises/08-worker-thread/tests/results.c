@@ -72,7 +72,13 @@ void assert_runs(int rounds, int copies, int workers, int results, bool in_order
     snprintf(w, sizeof w, "%d", workers);
     snprintf(n, sizeof n, "%d", results);
     const char *args[] = { "--workers", w, "--results", n, NULL };
-    struct run_options options = { .timeout_ms = copies > 1 ? LOADED_RUN_MS : RUN_MS };
+    /* 2048 MB of address space, not the harness's 512: glibc gives each
+       thread that allocates a malloc arena of its own, each reserving 64 MB
+       of address space (up to 8 per core), and each thread's stack 8 MB:
+       with 16 workers a correct program hit 512 MB and saw pthread_create
+       fail in 5 runs of 60 here; 0 of 100 at 2048 MB. */
+    struct run_options options = { .timeout_ms = copies > 1 ? LOADED_RUN_MS : RUN_MS,
+                                   .memory_mb = 2048 };
     if (copies > MAX_COPIES)
         copies = MAX_COPIES;
     for (int round = 1; round <= rounds; round++) {
