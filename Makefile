@@ -180,7 +180,10 @@ test: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## The Check suites, side
 # The slower checks (minutes): the grader grading every submission, the
 # Gradescope packages, the whole site, make's targets run as a user would.
 # CI runs them after make test (.ci/run).
-test-slow: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) ## The slower suites: grader, gradescope, site, tooling
+# The grader and gradescope suites grade with the sandbox and the exercises'
+# runners (make grader): built here, in parallel under -j, rather than inside
+# the suites' time.
+test-slow: $(LESSON_PROGRAMS) $(COURSE_TOOL) $(TEST_RUNNER) grader ## The slower suites: grader, gradescope, site, tooling
 	@LESSONS_BIN=$(BIN) LESSONS_BUILD=$(BUILD) $(TEST_RUNNER) $(if $(TEST_JOBS),-j $(TEST_JOBS)) --slow
 
 memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Lessons and solutions under valgrind: 0 errors, 0 lost

@@ -110,10 +110,6 @@ need-jq:
 
 grader: $(SANDBOX) $(EX_RUNNERS) $(EX_KIT_ALL) | need-jq ## Build the sandbox and every exercise's graded tests
 
-# The grader suite (tests/grader.c) grades with these: built with the test
-# runner, in parallel under -j, rather than inside the suite's time.
-test: grader
-
 # --- Instructors -----------------------------------------------------------------
 grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade one submission: EXERCISE=N SUBMISSION=DIR [OUT=DIR]
 	@$(GRADE_ENV) $(GRADER)/grade.sh "$(EXERCISE)" "$(SUBMISSION)" "$(OUT)"
