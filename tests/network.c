@@ -74,28 +74,10 @@ enum { CLIENTS = sizeof clients / sizeof clients[0] };
 
 static char order[1024];
 
-static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void record(const char *fmt, ...)
-{
-    char entry[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(entry, sizeof entry, fmt, ap);
-    va_end(ap);
-    if (order[0] != '\0')
-        strncat(order, " ", sizeof order - strlen(order) - 1);
-    strncat(order, entry, sizeof order - strlen(order) - 1);
-}
+/* record("..."): one entry in order (tests/util.c). */
+#define record(...) record_in(order, sizeof order, __VA_ARGS__)
 
 /* --- Sockets by hand --------------------------------------------------------------- */
-
-static int port_of(int fd)
-{
-    struct sockaddr_in address;
-    socklen_t length = sizeof address;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    return ntohs(address.sin_port);
-}
 
 static int peer_port_of(int fd)
 {

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +85,24 @@ int listen_on_loopback(struct sockaddr_in *address)
     socklen_t length = sizeof *address;
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)address, &length), 0);
     return fd;
+}
+
+int port_of(int fd)
+{
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    return ntohs(address.sin_port);
+}
+
+void record_in(char *order, size_t size, const char *fmt, ...)
+{
+    char entry[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(entry, sizeof entry, fmt, ap);
+    va_end(ap);
+    if (order[0] != '\0')
+        strncat(order, " ", size - strlen(order) - 1);
+    strncat(order, entry, size - strlen(order) - 1);
 }

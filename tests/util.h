@@ -50,4 +50,13 @@ struct sockaddr_in;
    *address is where it listens. Fails the test if it cannot. */
 int listen_on_loopback(struct sockaddr_in *address);
 
+/* The local port of socket fd. Fails the test if it cannot tell. */
+int port_of(int fd);
+
+/* Append one entry, formatted, to the space-separated record ORDER (of
+   SIZE bytes), cutting what does not fit: the suites record the order in
+   which callbacks ran this way and compare the whole string. */
+void record_in(char *order, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
