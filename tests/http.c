@@ -116,22 +116,29 @@ static int bound_only(int *port)
 
 /* Bytes received by the server's end of the connection from client_fd and
    not yet read by the server (/proc/net/tcp), and whether it is listed. */
+struct server_end {
+    int server_port, client_port;
+    unsigned unread;
+};
+
+static bool is_server_end(const char *line, void *arg)
+{
+    struct server_end *want = arg;
+    unsigned local, remote, rx;
+    if (sscanf(line, " %*d: %*8X:%4X %*8X:%4X %*2X %*8X:%8X", &local, &remote, &rx) != 3 ||
+        (int)local != want->server_port || (int)remote != want->client_port)
+        return false;
+    want->unread = rx;
+    return true;
+}
+
 static bool server_unread(int server_port, int client_fd, unsigned *unread)
 {
-    char *table = read_file("/proc/net/tcp");
-    ck_assert_ptr_nonnull(table);
-    int client_port = port_of(client_fd);
-    bool found = false;
-    for (char *line = strtok(table, "\n"); line != NULL && !found; line = strtok(NULL, "\n")) {
-        unsigned local, remote, rx;
-        if (sscanf(line, " %*d: %*8X:%4X %*8X:%4X %*2X %*8X:%8X", &local, &remote, &rx) == 3 &&
-            (int)local == server_port && (int)remote == client_port) {
-            *unread = rx;
-            found = true;
-        }
-    }
-    free(table);
-    return found;
+    struct server_end want = { server_port, port_of(client_fd), 0 };
+    if (!tcp_table_has(is_server_end, &want))
+        return false;
+    *unread = want.unread;
+    return true;
 }
 
 /* --- An evhttp server in this process, run in slices ----------------------------- */
@@ -1612,18 +1619,21 @@ START_TEST(sigint_and_sigterm_stop_the_server_cleanly)
 }
 END_TEST
 
+static bool line_has(const char *line, void *text)
+{
+    return strstr(line, text) != NULL;
+}
+
 /* The servers listen on 127.0.0.1 only, on --port when given. */
 START_TEST(server_listens_on_127_0_0_1_and_honours_port)
 {
     start_server(_i);
     int chosen = server.s.port;
-    char *table = read_file("/proc/net/tcp"), want[40];
-    ck_assert_ptr_nonnull(table);
+    char want[40];
     snprintf(want, sizeof want, "0100007F:%04X 00000000:0000 0A", chosen);
-    ck_assert_msg(strstr(table, want) != NULL, "no LISTEN socket on 127.0.0.1:%d", chosen);
+    ck_assert_msg(tcp_table_has(line_has, want), "no LISTEN socket on 127.0.0.1:%d", chosen);
     snprintf(want, sizeof want, "00000000:%04X 00000000:0000 0A", chosen);
-    ck_assert_msg(strstr(table, want) == NULL, "listening on every address");
-    free(table);
+    ck_assert_msg(!tcp_table_has(line_has, want), "listening on every address");
     free(stop_server(SIGTERM));
     netproc_release(&server);
     char *program = program_path(servers[_i]), text[16];

@@ -1168,25 +1168,34 @@ END_TEST
    two ports: its state, the bytes it has sent that the peer has not yet
    acknowledged, and the bytes it has received that its program has not
    read. False if it is not listed. */
+struct tcp_socket {
+    int local_port, remote_port;
+    unsigned state, unsent, unread;
+};
+
+static bool is_tcp_socket(const char *line, void *arg)
+{
+    struct tcp_socket *want = arg;
+    unsigned local, remote, st, tx, rx;
+    if (sscanf(line, " %*d: %*8X:%4X %*8X:%4X %2X %8X:%8X", &local, &remote, &st, &tx, &rx) != 5 ||
+        (int)local != want->local_port || (int)remote != want->remote_port)
+        return false;
+    want->state = st;
+    want->unsent = tx;
+    want->unread = rx;
+    return true;
+}
+
 static bool tcp_socket_state(int local_port, int remote_port, unsigned *state, unsigned *unsent,
                              unsigned *unread)
 {
-    char *table = read_file("/proc/net/tcp");
-    ck_assert_ptr_nonnull(table);
-    bool found = false;
-    for (char *line = strtok(table, "\n"); line != NULL && !found; line = strtok(NULL, "\n")) {
-        unsigned local, remote, st, tx, rx;
-        if (sscanf(line, " %*d: %*8X:%4X %*8X:%4X %2X %8X:%8X", &local, &remote, &st, &tx, &rx) ==
-                5 &&
-            (int)local == local_port && (int)remote == remote_port) {
-            *state = st;
-            *unsent = tx;
-            *unread = rx;
-            found = true;
-        }
-    }
-    free(table);
-    return found;
+    struct tcp_socket want = { local_port, remote_port, 0, 0, 0 };
+    if (!tcp_table_has(is_tcp_socket, &want))
+        return false;
+    *state = want.state;
+    *unsent = want.unsent;
+    *unread = want.unread;
+    return true;
 }
 
 /* Wait until the server has read every byte sent on fd: none of it is
@@ -1767,22 +1776,23 @@ END_TEST
 
 /* The listening socket, as the kernel lists it in /proc/net/tcp: bound to
    127.0.0.1 (0100007F), state LISTEN (0A). */
+struct listener {
+    int port;
+    bool loopback; /* a LISTEN line on 127.0.0.1, or on any other address */
+};
+
+static bool is_listener(const char *line, void *arg)
+{
+    const struct listener *want = arg;
+    unsigned address, port, state;
+    return sscanf(line, " %*d: %8X:%4X %*8X:%*4X %2X", &address, &port, &state) == 3 &&
+           (int)port == want->port && state == 0x0A && (address == 0x0100007F) == want->loopback;
+}
+
 static bool listens_on_loopback(int port)
 {
-    char *table = read_file("/proc/net/tcp");
-    ck_assert_ptr_nonnull(table);
-    char want[32];
-    snprintf(want, sizeof want, ":%04X 00000000:0000 0A", port);
-    bool found = false, loopback_only = true;
-    for (char *line = strtok(table, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        char *at = strstr(line, want);
-        if (at == NULL)
-            continue;
-        found = true;
-        loopback_only = loopback_only && at - line >= 8 && strncmp(at - 8, "0100007F", 8) == 0;
-    }
-    free(table);
-    return found && loopback_only;
+    struct listener loopback = { port, true }, other = { port, false };
+    return tcp_table_has(is_listener, &loopback) && !tcp_table_has(is_listener, &other);
 }
 
 /* Port 0 lets the kernel pick; the socket listens on 127.0.0.1 only.
@@ -1816,18 +1826,16 @@ START_TEST(server_listens_on_127_0_0_1_and_honours_port)
 END_TEST
 
 /* Is there a connection in TIME_WAIT (state 06) on local port `port`? */
+static bool is_time_wait(const char *line, void *arg)
+{
+    unsigned local, state;
+    return sscanf(line, " %*d: %*8X:%4X %*8X:%*4X %2X", &local, &state) == 2 &&
+           (int)local == *(const int *)arg && state == 0x06;
+}
+
 static bool time_wait_on(int port)
 {
-    char *table = read_file("/proc/net/tcp");
-    ck_assert_ptr_nonnull(table);
-    bool found = false;
-    for (char *line = strtok(table, "\n"); line != NULL && !found; line = strtok(NULL, "\n")) {
-        unsigned local, state;
-        found = sscanf(line, " %*d: %*8X:%4X %*8X:%*4X %2X", &local, &state) == 2 &&
-                (int)local == port && state == 0x06;
-    }
-    free(table);
-    return found;
+    return tcp_table_has(is_time_wait, &port);
 }
 
 /* A server stopped with a client connected closes that connection itself,

@@ -95,6 +95,22 @@ int port_of(int fd)
     return ntohs(address.sin_port);
 }
 
+bool tcp_table_has(bool (*match)(const char *line, void *arg), void *arg)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        char *table = read_file("/proc/net/tcp"), *save = NULL;
+        ck_assert_ptr_nonnull(table);
+        bool found = false;
+        for (char *line = strtok_r(table, "\n", &save); line != NULL && !found;
+             line = strtok_r(NULL, "\n", &save))
+            found = match(line, arg);
+        free(table);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
 void record_in(char *order, size_t size, const char *fmt, ...)
 {
     char entry[256];
