@@ -79,8 +79,8 @@ static void job_ended(void)
 }
 
 /* doc: bug */
-/* The mistake: the whole job in the callback. Nothing else runs until it
-   returns: not b's request, not a timer, not a signal. */
+/* The mistake: the whole job in the callback. No other callback runs
+   until it returns: b's request waits in its socket. */
 static void start_job(void)
 {
     trace("server", "job-start", "slices=%d", SLICES);
