@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +58,10 @@ static const struct program_case {
     { "07-sigpipe", "server   killed     signal=SIGPIPE", "socket error",
       "server   exited     status=0", "killed" },
     { "08-active-twice", "jobs done: 1 of 3", "job 2 done", "jobs done: 3 of 3", "1 of 3" },
+    { "09-emfile", "accept failed 1000 times for one waiting client", "listener disabled",
+      "listener enabled", "1000 times" },
+    { "10-blocking-call", "client b answered after a's job ended", "answered before",
+      "client b answered before a's job ended", "answered after" },
 };
 enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
 
@@ -728,6 +734,261 @@ START_TEST(event_active_after_the_callback_runs_it_again)
 }
 END_TEST
 
+/* --- 09: accept() failing with EMFILE ---------------------------------------------- */
+
+static int emfile_accepted, emfile_errors, emfile_logged;
+static int emfile_conns[2] = { -1, -1 }; /* the server's accepted sockets */
+static bool emfile_logged_right;      /* every message is accept()'s EMFILE */
+
+static void on_emfile_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *addr,
+                             int len, void *arg)
+{
+    (void)lev, (void)addr, (void)len, (void)arg;
+    ck_assert_int_lt(emfile_accepted, 2);
+    emfile_conns[emfile_accepted++] = fd;
+}
+
+static void on_emfile_log(int severity, const char *msg)
+{
+    emfile_logged++;
+    emfile_logged_right = emfile_logged_right && severity == EVENT_LOG_WARN &&
+                          strcmp(msg, "Error from accept() call: Too many open files") == 0;
+}
+
+/* The error callback of the fix: EMFILE, and the listener disabled. */
+static void on_emfile_error(struct evconnlistener *lev, void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(EVUTIL_SOCKET_ERROR(), EMFILE);
+    emfile_errors++;
+    ck_assert_int_eq(evconnlistener_disable(lev), 0);
+}
+
+struct emfile_server {
+    struct event_base *base;
+    struct evconnlistener *lev;
+    int clients[2];
+    struct rlimit old;
+};
+
+/* Two clients in the backlog of a listener (with error callback errorcb,
+   or none); the process may open one more descriptor. */
+static void emfile_start(struct emfile_server *e, evconnlistener_errorcb errorcb)
+{
+    struct sockaddr_in address;
+    int listener = listen_on_loopback(&address);
+    ck_assert_int_eq(evutil_make_socket_nonblocking(listener), 0);
+    for (int i = 0; i < 2; i++) {
+        e->clients[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(e->clients[i], 0);
+        ck_assert_int_eq(connect(e->clients[i], (struct sockaddr *)&address, sizeof address), 0);
+    }
+    emfile_accepted = emfile_errors = emfile_logged = 0;
+    emfile_logged_right = true;
+    emfile_conns[0] = emfile_conns[1] = -1;
+    event_set_log_callback(on_emfile_log);
+    e->base = event_base_new();
+    ck_assert_ptr_nonnull(e->base);
+    e->lev = evconnlistener_new(e->base, on_emfile_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, listener);
+    ck_assert_ptr_nonnull(e->lev);
+    evconnlistener_set_error_cb(e->lev, errorcb);
+    int lowest = dup(STDERR_FILENO);
+    ck_assert_int_ge(lowest, 0);
+    ck_assert_int_eq(close(lowest), 0);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &e->old), 0);
+    struct rlimit limit = e->old;
+    limit.rlim_cur = (rlim_t)lowest + 1;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &limit), 0);
+}
+
+static void emfile_done(struct emfile_server *e)
+{
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &e->old), 0);
+    event_set_log_callback(NULL);
+    evconnlistener_free(e->lev);
+    event_base_free(e->base);
+    for (int i = 0; i < 2; i++) {
+        close(e->clients[i]);
+        if (emfile_conns[i] >= 0)
+            close(emfile_conns[i]);
+    }
+}
+
+/* With no error callback, 2.1.12 logs accept()'s EMFILE as a warning and
+   leaves the listener enabled: the client still in the backlog wakes the
+   loop at once, every time. A hundred EVLOOP_ONCE passes (each waits
+   until something is active) return, and each logged the error once. */
+START_TEST(a_listener_without_an_error_callback_logs_emfile_and_stays_enabled)
+{
+    struct emfile_server e;
+    emfile_start(&e, NULL);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(event_base_loop(e.base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(emfile_accepted, 1);
+    ck_assert_int_eq(emfile_logged, 100);
+    ck_assert(emfile_logged_right);
+    emfile_done(&e);
+}
+END_TEST
+
+/* The error callback runs instead of the warning, with EMFILE as the
+   socket error; disabled there, the listener wakes nothing more. With a
+   descriptor free and the listener enabled again, the client that waited
+   in the backlog is accepted, and the listener's next accept() fails with
+   EMFILE at once although nobody waits: Linux takes a descriptor before
+   it looks at the backlog, so the error callback runs again. */
+START_TEST(disabling_the_listener_in_its_error_callback_stops_the_wake_ups)
+{
+    struct emfile_server e;
+    emfile_start(&e, on_emfile_error);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_ge(event_base_loop(e.base, EVLOOP_NONBLOCK), 0);
+    ck_assert_int_eq(emfile_accepted, 1);
+    ck_assert_int_eq(emfile_errors, 1);
+    ck_assert_int_eq(emfile_logged, 0);
+    ck_assert_int_eq(close(emfile_conns[0]), 0); /* a descriptor free */
+    emfile_conns[0] = -1;
+    ck_assert_int_eq(evconnlistener_enable(e.lev), 0);
+    ck_assert_int_eq(event_base_loop(e.base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(emfile_accepted, 2);
+    ck_assert_int_eq(emfile_errors, 2);
+    emfile_done(&e);
+}
+END_TEST
+
+/* --- 10: a blocking call in a callback --------------------------------------------- */
+
+static char job_order[128];
+static int job_fds_a[2], job_fds_b[2], job_slices;
+static struct event *job_ev;
+static long long job_b_sent, job_a_returned, job_b_ran;
+
+static void on_job_b(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[16];
+    (void)what;
+    ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+    job_b_ran = now_ms();
+    record_in(job_order, sizeof job_order, "b");
+    ck_assert_int_eq(event_del(*(struct event **)arg), 0);
+}
+
+/* a's request: b's request arrives, then a sleeps 100 ms in the callback. */
+static void on_job_a_blocking(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[16];
+    (void)what;
+    ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+    ck_assert_int_eq(event_del(*(struct event **)arg), 0);
+    put(job_fds_b[1], "ping");
+    job_b_sent = now_ms();
+    record_in(job_order, sizeof job_order, "a");
+    usleep(100 * 1000); /* the blocking call */
+    job_a_returned = now_ms();
+}
+
+static void on_job_slice(evutil_socket_t fd, short what, void *arg)
+{
+    static const struct timeval no_time = { 0, 0 };
+    (void)fd, (void)what, (void)arg;
+    record_in(job_order, sizeof job_order, "s%d", ++job_slices);
+    if (job_slices < 5)
+        ck_assert_int_eq(evtimer_add(job_ev, &no_time), 0);
+}
+
+/* a's request: b's request arrives, then the job starts: one slice now,
+   the others from a zero-timeout timer. */
+static void on_job_a_sliced(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[16];
+    (void)what;
+    ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+    ck_assert_int_eq(event_del(*(struct event **)arg), 0);
+    put(job_fds_b[1], "ping");
+    record_in(job_order, sizeof job_order, "a");
+    on_job_slice(-1, EV_TIMEOUT, NULL);
+}
+
+/* Clients a and b on socketpairs; a has sent its request. */
+static void run_job(event_callback_fn on_a)
+{
+    static struct event *a, *b;
+    make_pair(job_fds_a);
+    make_pair(job_fds_b);
+    job_order[0] = '\0';
+    job_slices = 0;
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    a = event_new(base, job_fds_a[0], EV_READ | EV_PERSIST, on_a, &a);
+    b = event_new(base, job_fds_b[0], EV_READ | EV_PERSIST, on_job_b, &b);
+    job_ev = evtimer_new(base, on_job_slice, NULL);
+    ck_assert(a != NULL && b != NULL && job_ev != NULL);
+    ck_assert_int_eq(event_add(a, NULL), 0);
+    ck_assert_int_eq(event_add(b, NULL), 0);
+    put(job_fds_a[1], "job");
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    event_free(a);
+    event_free(b);
+    event_free(job_ev);
+    event_base_free(base);
+    for (int i = 0; i < 2; i++) {
+        close(job_fds_a[i]);
+        close(job_fds_b[i]);
+    }
+}
+
+/* While a callback runs, nothing else does: b's request, ready since
+   before a's callback blocked, is read only after it returns, so b waited
+   at least as long as the blocking call (a lower bound: certain). */
+START_TEST(a_callback_that_blocks_delays_every_other_callback)
+{
+    run_job(on_job_a_blocking);
+    ck_assert_str_eq(job_order, "a b");
+    ck_assert_int_ge(job_b_ran, job_a_returned);
+    ck_assert_int_ge(job_b_ran - job_b_sent, 100);
+}
+END_TEST
+
+/* A job in slices from a zero-timeout timer: in each pass of the loop,
+   epoll's ready sockets are made active before the due timers, so b's
+   request is read after the first slice, before the second. */
+START_TEST(a_job_in_zero_timeout_slices_lets_other_clients_in_between)
+{
+    run_job(on_job_a_sliced);
+    ck_assert_str_eq(job_order, "a s1 b s2 s3 s4 s5");
+}
+END_TEST
+
+/* Slices made to run again with event_active() from their own callback
+   do not let b in: 2.1.12 runs an event made active during the pass in
+   that same pass, before it looks at the sockets again. */
+static void on_job_slice_active(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    record_in(job_order, sizeof job_order, "s%d", ++job_slices);
+    if (job_slices < 5)
+        event_active(job_ev, EV_TIMEOUT, 0);
+}
+
+static void on_job_a_active(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[16];
+    (void)what;
+    ck_assert_int_gt(read(fd, buf, sizeof buf), 0);
+    ck_assert_int_eq(event_del(*(struct event **)arg), 0);
+    put(job_fds_b[1], "ping");
+    record_in(job_order, sizeof job_order, "a");
+    ck_assert_int_eq(event_assign(job_ev, event_get_base(job_ev), -1, 0, on_job_slice_active, NULL), 0);
+    event_active(job_ev, EV_TIMEOUT, 0);
+}
+
+START_TEST(slices_run_again_with_event_active_keep_other_clients_out)
+{
+    run_job(on_job_a_active);
+    ck_assert_str_eq(job_order, "a s1 s2 s3 s4 s5 b");
+}
+END_TEST
+
 Suite *mistakes_suite(void)
 {
     Suite *s = suite_create("mistakes");
@@ -758,6 +1019,11 @@ Suite *mistakes_suite(void)
                        with_sigpipe_ignored_the_bufferevent_reports_epipe } },
         { "active-twice", { event_active_on_an_active_event_runs_the_callback_once,
                             event_active_after_the_callback_runs_it_again } },
+        { "emfile", { a_listener_without_an_error_callback_logs_emfile_and_stays_enabled,
+                      disabling_the_listener_in_its_error_callback_stops_the_wake_ups } },
+        { "blocking-call", { a_callback_that_blocks_delays_every_other_callback,
+                             a_job_in_zero_timeout_slices_lets_other_clients_in_between,
+                             slices_run_again_with_event_active_keep_other_clients_out } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc = tcase_create(cases[i].name);
