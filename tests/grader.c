@@ -601,8 +601,8 @@ static void read_grade(const char *out, int *score, int *max)
         abort();
     exit_text = read_file(exit_path);
     if (exit_text != NULL)
-        ck_assert_msg(atoi(exit_text) == 0, "grading %s exited with status %s:\n%s", out, exit_text,
-                      log);
+        ck_assert_msg(atoi(exit_text) == 0, "grading %s exited with status %d:\n%s", out,
+                      atoi(exit_text), log);
     char *valid = jq(gradescope_check, json);
     ck_assert_msg(valid != NULL && strcmp(valid, "true") == 0,
                   "%s is missing or not in Gradescope's format", json);
