@@ -2,7 +2,9 @@
  * grader.c - the grader suite: the exercises and the grader that marks
  * them (exercises/, docs/instructors.md).
  *
- *   grading   every exercise's starter and solution, and every hostile
+ *   grading   every exercise's starter, solution and known-wrong
+ *             submissions (wrong/NAME: its base with its change.patch
+ *             applied, by exercises/grader/wrong.sh), and every hostile
  *             submission in tests/hostile/, are graded once, in parallel,
  *             by a fixture (exercises/grader/grade.sh and grade-all.sh, as `make
  *             grade` and `make grade-all` run them); the tests then read
@@ -245,7 +247,8 @@ static void open_host_listener(void)
 /* The cache of gradings, $BUILD/grade-cache/KEY/: grade.sh's output for
    one submission (grade.log, results.json, results.tap, results.xml,
    build.log, exit), and the hostile set's whole run. KEY is a hash of
-   everything the grading depends on: the submission's files, the
+   everything the grading depends on: the submission's files (a
+   known-wrong one's patch and base too), the
    exercise's tests/ and points, its runner, the sandbox, the kit, the
    grader's scripts, the purity rules, the compiler, libevent, valgrind,
    what the sandbox can do here, the build's flags and the width. A warm
@@ -254,12 +257,30 @@ static void open_host_listener(void)
    failure is graded again, never kept; a run cut short by
    GRADING_TIMEOUT_MS keeps what it finished.
 
+   A known-wrong submission (exercises/NN-slug/wrong/NAME) is laid out
+   first, by wrong.sh, in OUT/submission: its base's files with its
+   change.patch applied; its key covers the patch and the base as well as
+   the files laid out. When the patch no longer applies, wrong.sh's message
+   is the grading's grade.log and its status the exit (read_grade() fails
+   with both).
+
    grade_job is one job ($1 exercise, $2 submission, $3 output directory,
    $4 width; $GW_SCRATCH, $GW_CACHE, $GW_DEPS from the script). */
 static const char grade_job[] =
-    "exercise=$1 submission=$2 out=$3 width=$4\n"
+    "exercise=$1 submission=$2 out=$3 width=$4 known=\n"
     "mkdir -p \"$out\"\n"
+    "case $submission in exercises/[0-9]*/wrong/*)\n"
+    "  known=$submission submission=$out/submission\n"
+    "  rm -rf \"$submission\"\n"
+    "  if ! exercises/grader/wrong.sh lay-out \"$known\" \"$submission\" > \"$out/grade.log\" 2>&1; then\n"
+    "    echo 2 > \"$out/exit\"; echo graded > \"$out/source\"; exit 0\n"
+    "  fi;;\n"
+    "esac\n"
     "key=$( { echo \"$GW_DEPS $exercise $width\"\n"
+    "  if [ -n \"$known\" ]; then\n"
+    "    base=$(sed -n 's/^base:[[:space:]]*//p' \"$known/expect\")\n"
+    "    sha256sum \"$known/change.patch\" \"$exercise/$base\"/*\n"
+    "  fi\n"
     "  for f in $(ls \"$exercise/starter\"); do\n"
     "    echo \"$f $(sha256sum < \"$submission/$f\" 2>/dev/null || echo missing)\"\n"
     "  done\n"
@@ -299,7 +320,11 @@ static const char hostile_job[] =
     "  exit 0\n"
     "fi\n"
     "cp -R tests/hostile \"$GW_SCRATCH/hostile\" &&\n"
-    "sed -i \"s/47123/$GW_HOST_PORT/\" \"$GW_SCRATCH/hostile/network/event1.c\" || exit 1\n"
+    "sed -i \"s/47123/$GW_HOST_PORT/\" \"$GW_SCRATCH/hostile/network/event1.c\" &&\n"
+    "grep -q \"reaches(\\\"127.0.0.1\\\", $GW_HOST_PORT)\" \"$GW_SCRATCH/hostile/network/event1.c\" || {\n"
+    "  echo \"the hostile submission network does not try port $GW_HOST_PORT, the suite's listener\" >&2\n"
+    "  exit 1; }\n"
+    "echo \"$GW_HOST_PORT\" > \"$GW_SCRATCH/hostile-port\"\n"
     "JOBS=3 exercises/grader/grade-all.sh 2 \"$GW_SCRATCH/hostile\" \"$GW_SCRATCH/grades/hostile\""
     " > \"$GW_SCRATCH/hostile.log\" 2>&1\n"
     "status=$?\n"
@@ -576,8 +601,8 @@ static void read_grade(const char *out, int *score, int *max)
         abort();
     exit_text = read_file(exit_path);
     if (exit_text != NULL)
-        ck_assert_msg(atoi(exit_text) == 0, "grading %s exited with status %s:\n%s", out, exit_text,
-                      log);
+        ck_assert_msg(atoi(exit_text) == 0, "grading %s exited with status %d:\n%s", out,
+                      atoi(exit_text), log);
     char *valid = jq(gradescope_check, json);
     ck_assert_msg(valid != NULL && strcmp(valid, "true") == 0,
                   "%s is missing or not in Gradescope's format", json);
@@ -1063,10 +1088,31 @@ START_TEST(grading_leaves_nothing_behind)
 }
 END_TEST
 
+/* The hostile submission "network" tries the suite's listener (port 0:
+   the kernel's pick, written into its copy) and gets no connection. When
+   the hostile set was graded this run, its copy was aimed at this
+   listener; a set from the cache was graded by a run with the same
+   sandbox and kept only because this test passed then (a failure removes
+   the set's entry). */
 START_TEST(submissions_cannot_reach_the_host_network)
 {
     assert_hostile_run();
     ck_assert_msg(host_listener >= 0, "the suite could not listen on 127.0.0.1 to watch");
+    char *source_path, *port_path;
+    if (asprintf(&source_path, "%s/hostile-source", scratch) < 0 ||
+        asprintf(&port_path, "%s/hostile-port", scratch) < 0)
+        abort();
+    char *source = read_file(source_path), *port = read_file(port_path);
+    ck_assert_msg(source != NULL, "the hostile set was neither graded nor found in the cache");
+    if (strcmp(source, "graded\n") == 0)
+        ck_assert_msg(port != NULL && atoi(port) == host_port,
+                      "the hostile submission network was aimed at port %s, not at the suite's "
+                      "listener on %d",
+                      port != NULL ? port : "(none written)", host_port);
+    free(port);
+    free(source);
+    free(port_path);
+    free(source_path);
     int fd = accept(host_listener, NULL, NULL);
     ck_assert_msg(fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
                   "a submission connected to 127.0.0.1:%d on the host", host_port);
@@ -1168,6 +1214,124 @@ START_TEST(missing_files_fail_clearly)
     free(link);
     free(args);
     free(dir);
+}
+END_TEST
+
+/* make grade WRONG=NAME grades the known-wrong submission NAME of the
+   second exercise (the quickest to grade), laid out from its base and
+   change.patch: grading runs, the score is below full marks and every
+   test its expect file names as failing gives 0. A name that is not there
+   is refused, listing those that are, and so are SUBMISSION and WRONG
+   together. */
+START_TEST(make_grade_grades_a_known_wrong_submission)
+{
+    char **list;
+    size_t n = exercise_list(&list);
+    ck_assert_uint_ge(n, 2);
+    char **wrong;
+    size_t nwrong = wrong_list(list[1], &wrong);
+    ck_assert_uint_ge(nwrong, 1);
+    const char *name = strrchr(wrong[0], '/') + 1;
+    char *dir = make_temp_dir(), *args, *json, *expect_path;
+    if (asprintf(&args, "grade EXERCISE=2 WRONG=%s OUT=%s/out", name, dir) < 0 ||
+        asprintf(&json, "%s/out/results.json", dir) < 0 ||
+        asprintf(&expect_path, "%s/expect", wrong[0]) < 0)
+        abort();
+    struct run_result r;
+    run_make(args, &r);
+    char line[256];
+    int score = -1, max = -1;
+    sscanf(last_line(r.out, line, sizeof line), "SCORE: %d/%d", &score, &max);
+    ck_assert_msg(r.status == 0 && max > 0 && score < max,
+                  "make %s did not grade it below full marks:\n%s%s", args, r.out, r.err);
+    char *expect = read_file(expect_path), *fails = expect_field(expect, "fails");
+    ck_assert_ptr_nonnull(fails);
+    for (char *test = strtok(fails, " "); test != NULL; test = strtok(NULL, " ")) {
+        char *filter, *got;
+        if (asprintf(&filter, ".tests[] | select(.name == \"%s\") | .score", test) < 0)
+            abort();
+        got = jq(filter, json);
+        ck_assert_msg(got != NULL && strcmp(got, "0") == 0,
+                      "make %s: %s gave %s points, not 0 (its expect file: %s)", args, test,
+                      got != NULL ? got : "no", expect);
+        free(got);
+        free(filter);
+    }
+    run_result_free(&r);
+    assert_refused("grade EXERCISE=2 WRONG=no-such-mistake",
+                   "exercise 02-callback-order has no known-wrong submission 'no-such-mistake'; "
+                   "it has: ");
+    assert_refused("grade EXERCISE=2 WRONG=no-such-mistake", name);
+    assert_refused("grade EXERCISE=2 WRONG=../solution", "has no known-wrong submission");
+    assert_refused("grade EXERCISE=2 WRONG=x SUBMISSION=exercises", "give SUBMISSION or WRONG, not both");
+    remove_tree(dir);
+    free(fails);
+    free(expect);
+    free(expect_path);
+    free(json);
+    free(args);
+    free(dir);
+    free_list(wrong, nwrong);
+    free_list(list, n);
+}
+END_TEST
+
+/* When a base changes where a known mistake is made, its patch no longer
+   applies, and laying it out (what the grading does first) fails, naming
+   the patch: shown on a copy of the first exercise with known-wrong
+   submissions, the line its first patch's first hunk starts on edited in
+   the copy's base. The unedited copy lays out. */
+START_TEST(a_patch_that_no_longer_applies_is_named)
+{
+    char **list;
+    size_t n = exercise_list(&list);
+    char **wrong = NULL;
+    size_t nwrong = 0, i;
+    for (i = 0; i < n && nwrong == 0; i++)
+        nwrong = wrong_list(list[i], &wrong);
+    ck_assert_msg(nwrong > 0, "no exercise has known-wrong submissions");
+    const char *exercise = list[i - 1], *name = strrchr(wrong[0], '/') + 1;
+    const char *slug = strchr(exercise, '/') + 1;
+    char *dir = make_temp_dir(), *command, *expect_path, *top = absolute(".");
+    if (asprintf(&expect_path, "%s/expect", wrong[0]) < 0)
+        abort();
+    char *expect = read_file(expect_path), *base = expect_field(expect, "base");
+    ck_assert_ptr_nonnull(base);
+    /* The copy, laid out as it is; then its base's line edited. */
+    if (asprintf(&command,
+                 "cp -R %1$s %2$s/ && cd %2$s/%3$s/wrong/%4$s || exit 3\n"
+                 "%6$s/exercises/grader/wrong.sh lay-out . ../../as-is || exit 3\n"
+                 "file=$(sed -n 's|^+++ b/||p' change.patch | head -n 1)\n"
+                 "line=$(awk '/^@@/ { h = 1; next } h && /^[- ]/ { print substr($0, 2); exit }'"
+                 " change.patch)\n"
+                 "LINE=$line awk '!done && $0 == ENVIRON[\"LINE\"] { $0 = $0 \" /* edited */\"; done = 1 }"
+                 " { print }' ../../%5$s/$file > edited && mv edited ../../%5$s/$file || exit 3\n"
+                 "grep -q -F 'edited */' ../../%5$s/$file || exit 3\n"
+                 "exec %6$s/exercises/grader/wrong.sh lay-out . ../../stale\n",
+                 exercise, dir, slug, name, base, top) < 0)
+        abort();
+    struct run_result r;
+    run_shell(command, 20000, &r);
+    ck_assert_msg(r.status != 3, "could not set up the edited copy:\n%s%s", r.out, r.err);
+    char *want;
+    if (asprintf(&want, "%s/wrong/%s/change.patch no longer applies to ", slug, name) < 0)
+        abort();
+    ck_assert_msg(r.status == 2 && strstr(r.err, want) != NULL &&
+                      strstr(r.err, "FAILED") != NULL,
+                  "a stale %s/change.patch laid out with status %d, its message not saying "
+                  "\"%s\" and patch's complaint:\n%s",
+                  wrong[0], r.status, want, r.err);
+    run_result_free(&r);
+    remove_tree(dir);
+    free(want);
+    free(command);
+    free(top);
+    free(base);
+    free(expect);
+    free(expect_path);
+    free(dir);
+    free_list(wrong, nwrong);
+    free_list(list, n);
 }
 END_TEST
 
@@ -1409,13 +1573,16 @@ START_TEST(every_exercise_is_complete)
 END_TEST
 
 /* Every exercise with a solution has at least four known-wrong
-   submissions, each with the starter's files and an expect file: a
-   one-line description, and the tests that must catch it, each a test of
-   the manifest (docs/instructors.md, "Adding a known-wrong submission"). */
+   submissions, each a change.patch and an expect file: a one-line
+   description, the base the patch changes (solution or starter), and the
+   tests that must catch it, each a test of the manifest; and the patch
+   applies to its base today (docs/instructors.md, "Add a known-wrong
+   submission"). */
 START_TEST(every_exercise_has_known_wrong_submissions)
 {
     char **list;
     size_t n = exercise_list(&list);
+    char *tmp = make_temp_dir();
     for (size_t i = 0; i < n; i++) {
         if (!has_solution(list[i]))
             continue;
@@ -1447,15 +1614,28 @@ START_TEST(every_exercise_has_known_wrong_submissions)
                               "%s names %s, which is not a test of %s/points", expect_path, test,
                               list[i]);
             }
-            if (asprintf(&check, "diff <(ls %s/starter) <(ls %s | grep -v -x expect)", list[i],
-                         wrong[w]) < 0)
+            char *base = expect_field(expect, "base");
+            ck_assert_msg(base != NULL && (strcmp(base, "solution") == 0 || strcmp(base, "starter") == 0),
+                          "%s lacks a line \"base: solution\" or \"base: starter\"", expect_path);
+            /* Its one change, laid out on its base as the grading does it:
+               the starter's files, at least one of them changed. */
+            if (asprintf(&check,
+                         "ls %1$s | diff - <(printf '%%s\\n' change.patch expect) &&"
+                         " rm -rf %2$s/w && exercises/grader/wrong.sh lay-out %1$s %2$s/w &&"
+                         " diff <(ls %3$s/starter) <(ls %2$s/w) || exit 1;"
+                         " for f in $(ls %2$s/w); do cmp -s %3$s/%4$s/$f %2$s/w/$f || exit 0; done;"
+                         " echo 'the patch changes nothing'; exit 1",
+                         wrong[w], tmp, list[i], base) < 0)
                 abort();
             struct run_result r;
             run_shell(check, 10000, &r);
-            ck_assert_msg(r.status == 0, "%s does not hold the starter's files (and expect):\n%s",
-                          wrong[w], r.out);
+            ck_assert_msg(r.status == 0,
+                          "%s is not change.patch and expect, or does not lay out as the "
+                          "starter's files, one at least changed:\n%s%s",
+                          wrong[w], r.out, r.err);
             run_result_free(&r);
             free(check);
+            free(base);
             free(both);
             free(may_fail);
             free(fails);
@@ -1467,6 +1647,8 @@ START_TEST(every_exercise_has_known_wrong_submissions)
         free(points_path);
         free_list(wrong, nwrong);
     }
+    remove_tree(tmp);
+    free(tmp);
     free_list(list, n);
 }
 END_TEST
@@ -1758,6 +1940,8 @@ Suite *grader_suite(void)
     tcase_add_test(input, make_help_lists_the_exercise_targets);
     tcase_add_test(input, every_exercise_is_complete);
     tcase_add_test(input, every_exercise_has_known_wrong_submissions);
+    tcase_add_test(input, make_grade_grades_a_known_wrong_submission);
+    tcase_add_test(input, a_patch_that_no_longer_applies_is_named);
     suite_add_tcase(s, input);
 
     TCase *release = tcase_create("release");

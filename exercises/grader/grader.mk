@@ -111,8 +111,10 @@ need-jq:
 grader: $(SANDBOX) $(EX_RUNNERS) $(EX_KIT_ALL) | need-jq ## Build the sandbox and every exercise's graded tests
 
 # --- Instructors -----------------------------------------------------------------
-grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade one submission: EXERCISE=N SUBMISSION=DIR [OUT=DIR]
-	@$(GRADE_ENV) $(GRADER)/grade.sh "$(EXERCISE)" "$(SUBMISSION)" "$(OUT)"
+# WRONG=NAME grades the known-wrong submission exercises/NN-slug/wrong/NAME
+# (wrong.sh lays it out from its base and change.patch).
+grade: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade a submission: EXERCISE=N SUBMISSION=DIR or WRONG=NAME
+	@$(GRADE_ENV) $(if $(WRONG),SUBMISSION="$(SUBMISSION)" $(GRADER)/wrong.sh grade "$(EXERCISE)" "$(WRONG)" "$(OUT)",$(GRADER)/grade.sh "$(EXERCISE)" "$(SUBMISSION)" "$(OUT)")
 
 grade-all: $(call grader_deps_for,$(EXERCISE)) | need-jq ## Grade every student: EXERCISE=N SUBMISSIONS=DIR [-j2]
 	@$(GRADE_ENV) JOBS="$(JOBS)" FORCE="$(FORCE)" $(GRADER)/grade-all.sh "$(EXERCISE)" "$(SUBMISSIONS)" "$(OUT)"
