@@ -1846,38 +1846,50 @@ static bool time_wait_on(int port)
    fails). */
 START_TEST(restarted_server_listens_on_its_port_at_once)
 {
-    start_server(_i);
-    int port = server.s.port;
-    struct sockaddr_in address = load_loopback(port);
-    int fd = connect_blocking(&address);
-    assert_answers(port, servers[_i].reply); /* fd was accepted before this one */
-    char *trace = stop_server(SIGTERM);
-    assert_has_line(trace, "id=1 reason=shutdown");
-    free(trace);
-    size_t n;
-    bool reset;
-    free(read_to_eof(fd, 10000, &n, &reset)); /* the server's FIN */
-    close(fd); /* ours: the server's end goes to TIME_WAIT */
-    long long deadline = now_ms() + SETTLE_MS;
-    while (!time_wait_on(port)) {
-        ck_assert_msg(now_ms() < deadline, "no TIME_WAIT on port %d", port);
-        struct timespec pause = { 0, 1000000 };
-        nanosleep(&pause, NULL);
-    }
-    netproc_release(&server);
+    for (int attempt = 1;; attempt++) {
+        start_server(_i);
+        int port = server.s.port;
+        struct sockaddr_in address = load_loopback(port);
+        int fd = connect_blocking(&address);
+        assert_answers(port, servers[_i].reply); /* fd was accepted before this one */
+        char *trace = stop_server(SIGTERM);
+        assert_has_line(trace, "id=1 reason=shutdown");
+        free(trace);
+        size_t n;
+        bool reset;
+        free(read_to_eof(fd, 10000, &n, &reset)); /* the server's FIN */
+        close(fd); /* ours: the server's end goes to TIME_WAIT */
+        long long deadline = now_ms() + SETTLE_MS;
+        while (!time_wait_on(port)) {
+            ck_assert_msg(now_ms() < deadline, "no TIME_WAIT on port %d", port);
+            struct timespec pause = { 0, 1000000 };
+            nanosleep(&pause, NULL);
+        }
+        netproc_release(&server);
 
-    char *program = program_path(servers[_i].program), port_text[16];
-    snprintf(port_text, sizeof port_text, "%d", port);
-    const char *argv[] = { program, "--port", port_text, NULL };
-    bool started = netproc_try_start(&server, argv, 20000);
-    char *errors = netproc_errors(&server);
-    ck_assert_msg(started, "%s --port %d, restarted with TIME_WAIT on the port, did not "
-                  "listen:\n%s", servers[_i].program, port, errors ? errors : "");
-    free(errors);
-    ck_assert(time_wait_on(port)); /* it was there all along */
-    assert_answers(port, servers[_i].reply);
-    free(stop_server(SIGTERM));
-    free(program);
+        char *program = program_path(servers[_i].program), port_text[16];
+        snprintf(port_text, sizeof port_text, "%d", port);
+        const char *argv[] = { program, "--port", port_text, NULL };
+        bool started = netproc_try_start(&server, argv, 20000);
+        char *errors = netproc_errors(&server);
+        ck_assert_msg(started, "%s --port %d, restarted with TIME_WAIT on the port, did not "
+                      "listen:\n%s", servers[_i].program, port, errors ? errors : "");
+        free(errors);
+        free(program);
+        if (time_wait_on(port)) { /* it was there all along: the restart proves the point */
+            assert_answers(port, servers[_i].reply);
+            free(stop_server(SIGTERM));
+            return;
+        }
+        /* TIME_WAIT went before the restarted server listened: that restart
+           proves nothing. Its minute is not promised: at load 16-19 on this
+           machine, with thousands of sockets in TIME_WAIT from other suites,
+           2 runs of 20 saw it gone within seconds. So again, a few times. */
+        free(stop_server(SIGTERM));
+        netproc_release(&server);
+        ck_assert_msg(attempt < 3, "TIME_WAIT on port %d went before the restarted server "
+                      "listened, 3 times", port);
+    }
 }
 END_TEST
 
