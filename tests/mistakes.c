@@ -487,6 +487,85 @@ START_TEST(event_free_in_its_own_callback_then_close_is_safe)
 }
 END_TEST
 
+/* 2.1's finalizers: event_free_finalize() tears an event down and calls
+   back once its callback can no longer be running; what order 2.1.12
+   gives, here with one thread. */
+static char order[64]; /* one letter per step, in the order they ran */
+static struct event *finalizing;
+
+static void mark(char c)
+{
+    size_t used = strlen(order);
+    ck_assert_uint_lt(used + 1, sizeof order);
+    order[used] = c;
+    order[used + 1] = '\0';
+}
+
+static void on_finalized(struct event *ev, void *arg)
+{
+    ck_assert_ptr_eq(ev, finalizing);
+    ck_assert_ptr_eq(arg, &finalizing);
+    mark('F');
+}
+
+/* 'c': the callback begins; 'r': event_free_finalize() has returned;
+   'e': the callback ends. */
+static void on_finalize_self(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    ck_assert_ptr_eq(arg, &finalizing);
+    mark('c');
+    ck_assert_int_eq(event_free_finalize(0, finalizing, on_finalized), 0);
+    mark('r');
+    mark('e');
+}
+
+/* Called in the event's own callback, event_free_finalize() returns at
+   once; the finalizer runs after the callback has returned, in the same
+   pass of the loop, as a callback of its own (then the event is freed). */
+START_TEST(event_free_finalize_in_its_own_callback_calls_back_after_it)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    finalizing = event_new(base, -1, 0, on_finalize_self, &finalizing);
+    ck_assert_ptr_nonnull(finalizing);
+    order[0] = '\0';
+    event_active(finalizing, EV_READ, 0);
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_str_eq(order, "creF");
+    event_base_free(base);
+}
+END_TEST
+
+/* Outside the loop, event_finalize() (on storage the program owns) calls
+   nothing back yet: the event can no longer be added (event_add() fails),
+   and its finalizer runs when the loop next runs, or at event_base_free();
+   then the storage is the program's to free. */
+START_TEST(event_finalize_outside_the_loop_calls_back_from_the_loop)
+{
+    for (int free_base = 0; free_base <= 1; free_base++) {
+        struct event_base *base = event_base_new();
+        ck_assert_ptr_nonnull(base);
+        finalizing = malloc(event_get_struct_event_size()); /* storage the program owns */
+        ck_assert_ptr_nonnull(finalizing);
+        ck_assert_int_eq(event_assign(finalizing, base, -1, 0, on_finalize_self, &finalizing), 0);
+        order[0] = '\0';
+        ck_assert_int_eq(event_finalize(0, finalizing, on_finalized), 0);
+        ck_assert_int_eq(event_add(finalizing, NULL), -1);
+        ck_assert_str_eq(order, "");
+        if (free_base) {
+            event_base_free(base); /* runs the finalizer */
+            ck_assert_str_eq(order, "F");
+        } else {
+            ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1); /* then nothing is left */
+            ck_assert_str_eq(order, "F");
+            event_base_free(base);
+        }
+        free(finalizing); /* event_finalize() leaves the storage to its owner */
+    }
+}
+END_TEST
+
 /* --- 06: added twice; set up again while added ------------------------------------- */
 
 /* Added twice, a timer is pending once: the second event_add() moves its
@@ -745,7 +824,9 @@ Suite *mistakes_suite(void)
         { "free-unsent", { bufferevent_free_throws_away_unsent_output,
                            freeing_in_the_write_callback_loses_nothing } },
         { "free-in-cb", { a_socket_closed_with_its_event_added_leaves_its_number_deaf,
-                          event_free_in_its_own_callback_then_close_is_safe } },
+                          event_free_in_its_own_callback_then_close_is_safe,
+                          event_free_finalize_in_its_own_callback_calls_back_after_it,
+                          event_finalize_outside_the_loop_calls_back_from_the_loop } },
         { "add-twice", { adding_a_pending_timer_again_moves_its_deadline,
                          event_assign_on_an_added_timer_makes_the_loop_spin,
                          event_del_before_event_assign_is_allowed_in_debug_mode } },
