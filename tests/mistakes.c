@@ -15,14 +15,18 @@
 #include "suites.h"
 #include "util.h"
 
+#include "tcp_pair.h"
+
 #include <check.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +60,8 @@ static const struct program_case {
     { "07-sigpipe", "server   killed     signal=SIGPIPE", "socket error",
       "server   exited     status=0", "killed" },
     { "08-active-twice", "jobs done: 1 of 3", "job 2 done", "jobs done: 3 of 3", "1 of 3" },
+    { "11-nagle", "the body waited for the client's ACK of the header: yes", "ACK of the header: no",
+      "the body waited for the client's ACK of the header: no", "ACK of the header: yes" },
 };
 enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
 
@@ -802,6 +808,180 @@ START_TEST(event_active_after_the_callback_runs_it_again)
 }
 END_TEST
 
+/* --- 11: Nagle's algorithm and the client's delayed ACK ------------------------------ */
+
+/* A reply in two parts, as the lesson's server sends it: a header, then a
+   body, on a connection over 127.0.0.1 that has had one exchange already
+   (a fresh connection ACKs at once). */
+static const char nagle_header[] = "200 OK, 6 bytes\n", nagle_body[] = "ready\n";
+enum { NAGLE_REQUEST = 12, NAGLE_HEADER = sizeof nagle_header - 1, NAGLE_BODY = sizeof nagle_body - 1 };
+static unsigned nagle_held; /* unsent in the server's kernel right after the reply was written */
+static int nagle_server;
+
+static void on_request_two_sends(evutil_socket_t fd, short what, void *arg)
+{
+    char data[64];
+    (void)what, (void)arg;
+    ck_assert_int_eq(recv(fd, data, sizeof data, 0), NAGLE_REQUEST);
+    ck_assert_int_eq(send(fd, nagle_header, NAGLE_HEADER, 0), NAGLE_HEADER);
+    ck_assert_int_eq(send(fd, nagle_body, NAGLE_BODY, 0), NAGLE_BODY);
+    struct loopback_sender state;
+    loopback_sender_state(fd, &state);
+    nagle_held = state.unsent;
+}
+
+static void on_request_two_bufferevent_writes(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(evbuffer_drain(bufferevent_get_input(bev), NAGLE_REQUEST), 0);
+    ck_assert_int_eq(bufferevent_write(bev, nagle_header, NAGLE_HEADER), 0);
+    ck_assert_int_eq(bufferevent_write(bev, nagle_body, NAGLE_BODY), 0);
+}
+
+static void on_reply_written(struct bufferevent *bev, void *arg)
+{
+    (void)bev, (void)arg;
+    struct loopback_sender state;
+    loopback_sender_state(nagle_server, &state);
+    nagle_held = state.unsent;
+}
+
+struct nagle_run {
+    int peer_has;      /* bytes at the client once the header had come */
+    long long body_ms; /* from the reply's writing to the body's arrival */
+};
+
+/* Two requests, each answered in two writes (two send()s, or two
+   bufferevent_write()s); what the second showed. False if the client
+   acknowledged the header before we looked (a stall of 40 ms). */
+static bool two_part_reply(bool nodelay, bool bufferevent, struct nagle_run *run)
+{
+    int peer;
+    loopback_pair(&peer, &nagle_server);
+    loopback_set_nodelay(nagle_server, nodelay);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *ev = NULL;
+    struct bufferevent *bev = NULL;
+    if (bufferevent) {
+        bev = bufferevent_socket_new(base, nagle_server, 0);
+        ck_assert_ptr_nonnull(bev);
+        bufferevent_setcb(bev, on_request_two_bufferevent_writes, on_reply_written, NULL, NULL);
+        ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    } else {
+        ev = event_new(base, nagle_server, EV_READ | EV_PERSIST, on_request_two_sends, NULL);
+        ck_assert_ptr_nonnull(ev);
+        ck_assert_int_eq(event_add(ev, NULL), 0);
+    }
+    bool clean = false;
+    for (int round = 0; round < 2; round++) {
+        loopback_send(peer, NAGLE_REQUEST);
+        loopback_wait_for(nagle_server, NAGLE_REQUEST);
+        struct loopback_sender before, after;
+        loopback_sender_state(nagle_server, &before);
+        nagle_held = 0;
+        long long start = now_ms();
+        /* A bufferevent writes in a later pass than it reads. */
+        while (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+        ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+        loopback_wait_for(peer, NAGLE_HEADER);
+        run->peer_has = loopback_unread(peer);
+        loopback_sender_state(nagle_server, &after);
+        clean = after.acked == before.acked;
+        loopback_receive(peer, NAGLE_HEADER + NAGLE_BODY);
+        run->body_ms = now_ms() - start;
+    }
+    if (bev != NULL)
+        bufferevent_free(bev);
+    if (ev != NULL)
+        event_free(ev);
+    event_base_free(base);
+    close(nagle_server);
+    close(peer);
+    return clean;
+}
+
+static void nagle_reply(bool nodelay, bool bufferevent, struct nagle_run *run)
+{
+    for (int attempt = 1; !two_part_reply(nodelay, bufferevent, run); attempt++)
+        ck_assert_msg(attempt < 20, "the client acknowledged early 20 times running");
+}
+
+/* Nagle's algorithm on (the default): the first send() leaves, the second
+   waits in the kernel while the first is unacknowledged, and the client
+   delays that ACK: the body arrives no sooner than 20 ms after it was
+   written (a lower bound only; Linux delays an ACK 40 ms at least). */
+START_TEST(a_reply_in_two_sends_waits_for_the_clients_delayed_ack)
+{
+    struct nagle_run run;
+    nagle_reply(false, false, &run);
+    ck_assert_uint_eq(nagle_held, NAGLE_BODY);
+    ck_assert_int_eq(run.peer_has, NAGLE_HEADER);
+    ck_assert_int_ge(run.body_ms, 20);
+}
+END_TEST
+
+/* TCP_NODELAY on the server's socket: both send()s leave at once. */
+START_TEST(with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once)
+{
+    struct nagle_run run;
+    nagle_reply(true, false, &run);
+    ck_assert_uint_eq(nagle_held, 0);
+    ck_assert_int_eq(run.peer_has, NAGLE_HEADER + NAGLE_BODY);
+}
+END_TEST
+
+/* Two bufferevent_write()s in one callback are one write to the socket
+   (the output buffer is written in the next pass, all at once): with
+   Nagle's algorithm on, nothing waits. */
+START_TEST(two_bufferevent_writes_in_one_callback_leave_together)
+{
+    struct nagle_run run;
+    nagle_reply(false, true, &run);
+    ck_assert_uint_eq(nagle_held, 0);
+    ck_assert_int_eq(run.peer_has, NAGLE_HEADER + NAGLE_BODY);
+}
+END_TEST
+
+static void on_accepted(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *address,
+                        int length, void *arg)
+{
+    (void)address, (void)length;
+    *(int *)arg = fd;
+    ck_assert_int_eq(event_base_loopbreak(evconnlistener_get_base(listener)), 0);
+}
+
+/* libevent leaves Nagle's algorithm on: a socket evconnlistener accepts
+   has TCP_NODELAY off. */
+START_TEST(evconnlistener_leaves_tcp_nodelay_off)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int accepted = -1;
+    struct evconnlistener *listener =
+        evconnlistener_new_bind(base, on_accepted, &accepted, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+                                (struct sockaddr *)&address, sizeof address);
+    ck_assert_ptr_nonnull(listener);
+    socklen_t length = sizeof address;
+    ck_assert_int_eq(getsockname(evconnlistener_get_fd(listener), (struct sockaddr *)&address, &length), 0);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(client, 0);
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&address, sizeof address), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 0);
+    ck_assert_int_ge(accepted, 0);
+    int nodelay = -1;
+    length = sizeof nodelay;
+    ck_assert_int_eq(getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &length), 0);
+    ck_assert_int_eq(nodelay, 0);
+    close(accepted);
+    close(client);
+    evconnlistener_free(listener);
+    event_base_free(base);
+}
+END_TEST
+
 Suite *mistakes_suite(void)
 {
     Suite *s = suite_create("mistakes");
@@ -834,6 +1014,10 @@ Suite *mistakes_suite(void)
                        with_sigpipe_ignored_the_bufferevent_reports_epipe } },
         { "active-twice", { event_active_on_an_active_event_runs_the_callback_once,
                             event_active_after_the_callback_runs_it_again } },
+        { "nagle", { a_reply_in_two_sends_waits_for_the_clients_delayed_ack,
+                     with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once,
+                     two_bufferevent_writes_in_one_callback_leave_together,
+                     evconnlistener_leaves_tcp_nodelay_off } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc = tcase_create(cases[i].name);
