@@ -15,6 +15,7 @@
 #include "suites.h"
 #include "util.h"
 
+#include "asleep.h"
 #include "tcp_pair.h"
 
 #include <check.h>
@@ -22,12 +23,15 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +66,8 @@ static const struct program_case {
     { "08-active-twice", "jobs done: 1 of 3", "job 2 done", "jobs done: 3 of 3", "1 of 3" },
     { "11-nagle", "the body waited for the client's ACK of the header: yes", "ACK of the header: no",
       "the body waited for the client's ACK of the header: no", "ACK of the header: yes" },
+    { "12-no-evthread", "the job ran while the worker waited: no", "waited: yes",
+      "the job ran while the worker waited: yes", "waited: no" },
 };
 enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
 
@@ -982,6 +988,109 @@ START_TEST(evconnlistener_leaves_tcp_nodelay_off)
 }
 END_TEST
 
+/* --- 12: a base for two threads, without evthread_use_pthreads() ------------------ */
+
+/* The test's thread runs the loop, watching a pipe; a worker waits until
+   that thread sleeps in epoll_wait(), adds a timer with a zero timeout,
+   waits up to 2 s for its callback (generous: a woken loop runs it at
+   once on a busy machine too), then writes a byte to the pipe. */
+enum threads_when { NO_THREADS, THREADS_FIRST, THREADS_AFTER_THE_BASE };
+
+static struct event *late_job;
+static int late_wake[2];
+static atomic_int late_loop_tid, late_job_ran;
+static bool late_ran_while_waiting; /* the worker's finding, read after the join */
+
+static void on_late_job(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    atomic_store(&late_job_ran, 1);
+}
+
+static void on_late_wake(evutil_socket_t fd, short what, void *arg)
+{
+    char byte;
+    (void)what;
+    ck_assert_int_eq(read(fd, &byte, 1), 1);
+    ck_assert_int_eq(event_del(arg), 0);
+}
+
+static void *add_from_a_worker(void *arg)
+{
+    static const struct timeval zero = { 0, 0 };
+    (void)arg;
+    asleep_wait_for_epoll(atomic_load(&late_loop_tid), 10000);
+    if (event_add(late_job, &zero) != 0)
+        return NULL; /* late_ran_while_waiting stays false; the test sees the job never ran */
+    long long deadline = now_ms() + 2000;
+    while (!atomic_load(&late_job_ran) && now_ms() < deadline)
+        sleep_ms(1);
+    late_ran_while_waiting = atomic_load(&late_job_ran);
+    if (write(late_wake[1], "w", 1) != 1)
+        return NULL;
+    return NULL;
+}
+
+/* Whether the worker's timer ran while the worker waited; it must have
+   run by the end, once the pipe woke the loop. */
+static bool job_ran_while_the_worker_waited(enum threads_when when)
+{
+    if (when == THREADS_FIRST)
+        ck_assert_int_eq(evthread_use_pthreads(), 0);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    if (when == THREADS_AFTER_THE_BASE)
+        ck_assert_int_eq(evthread_use_pthreads(), 0);
+    late_job = evtimer_new(base, on_late_job, NULL);
+    ck_assert_ptr_nonnull(late_job);
+    ck_assert_int_eq(pipe(late_wake), 0);
+    struct event *wake = event_new(base, late_wake[0], EV_READ | EV_PERSIST, on_late_wake, event_self_cbarg());
+    ck_assert_ptr_nonnull(wake);
+    ck_assert_int_eq(event_add(wake, NULL), 0);
+    atomic_store(&late_job_ran, 0);
+    late_ran_while_waiting = false;
+    atomic_store(&late_loop_tid, asleep_thread_id());
+    pthread_t worker;
+    ck_assert_int_eq(pthread_create(&worker, NULL, add_from_a_worker, NULL), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(pthread_join(worker, NULL), 0);
+    ck_assert_msg(atomic_load(&late_job_ran), "the job never ran");
+    event_free(wake);
+    event_free(late_job);
+    close(late_wake[0]);
+    close(late_wake[1]);
+    event_base_free(base);
+    if (when != NO_THREADS)
+        libevent_global_shutdown();
+    return late_ran_while_waiting;
+}
+
+/* Without evthread_use_pthreads(), event_add() from another thread puts
+   the timer in the base's heap, and nothing wakes the loop: it runs the
+   timer only when the pipe wakes it, 2 s later. */
+START_TEST(event_add_from_another_thread_does_not_wake_an_unthreaded_loop)
+{
+    ck_assert(!job_ran_while_the_worker_waited(NO_THREADS));
+}
+END_TEST
+
+/* evthread_use_pthreads() before event_base_new(): the same event_add()
+   wakes the loop, which runs the timer at once. */
+START_TEST(event_add_from_another_thread_wakes_a_base_made_after_evthread_use_pthreads)
+{
+    ck_assert(job_ran_while_the_worker_waited(THREADS_FIRST));
+}
+END_TEST
+
+/* evthread_use_pthreads() after event_base_new() is too late for that
+   base: it has no way to be woken, and event_add() from another thread
+   does not wake its loop. */
+START_TEST(evthread_use_pthreads_after_event_base_new_is_too_late_for_that_base)
+{
+    ck_assert(!job_ran_while_the_worker_waited(THREADS_AFTER_THE_BASE));
+}
+END_TEST
+
 Suite *mistakes_suite(void)
 {
     Suite *s = suite_create("mistakes");
@@ -1018,6 +1127,9 @@ Suite *mistakes_suite(void)
                      with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once,
                      two_bufferevent_writes_in_one_callback_leave_together,
                      evconnlistener_leaves_tcp_nodelay_off } },
+        { "no-evthread", { event_add_from_another_thread_does_not_wake_an_unthreaded_loop,
+                           event_add_from_another_thread_wakes_a_base_made_after_evthread_use_pthreads,
+                           evthread_use_pthreads_after_event_base_new_is_too_late_for_that_base } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc = tcase_create(cases[i].name);
