@@ -928,25 +928,28 @@ START_TEST(a_reply_in_two_sends_waits_for_the_clients_delayed_ack)
 }
 END_TEST
 
-/* TCP_NODELAY on the server's socket: both send()s leave at once. */
-START_TEST(with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once)
+/* The whole reply reaches the client at once: nothing held. */
+static void nothing_waits(bool nodelay, bool bufferevent)
 {
     struct nagle_run run;
-    nagle_reply(true, false, &run);
+    nagle_reply(nodelay, bufferevent, &run);
     ck_assert_uint_eq(nagle_held, 0);
     ck_assert_int_eq(run.peer_has, NAGLE_HEADER + NAGLE_BODY);
 }
+
+/* TCP_NODELAY on the server's socket: both send()s leave at once. */
+START_TEST(with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once)
+{
+    nothing_waits(true, false);
+}
 END_TEST
 
-/* Two bufferevent_write()s in one callback are one write to the socket
-   (the output buffer is written in the next pass, all at once): with
-   Nagle's algorithm on, nothing waits. */
+/* Two bufferevent_write()s in one callback leave together: the output
+   buffer is written in a later pass, all of it. With Nagle's algorithm
+   on, nothing waits. */
 START_TEST(two_bufferevent_writes_in_one_callback_leave_together)
 {
-    struct nagle_run run;
-    nagle_reply(false, true, &run);
-    ck_assert_uint_eq(nagle_held, 0);
-    ck_assert_int_eq(run.peer_has, NAGLE_HEADER + NAGLE_BODY);
+    nothing_waits(false, true);
 }
 END_TEST
 
