@@ -14,8 +14,8 @@
  *   this program, not in a real one.)
  * Run it:   make lesson-20     (every mistake: the bug, then the fix)
  *           build/bin/20-event2-12-no-evthread-bug
- * Look for: "the job ran while the worker waited: no", and the job's
- *   callback in the same pass of the loop as the pipe's.
+ * Look for: "the job ran while the worker waited: no": the job's
+ *   callback came only after the worker's byte down the pipe.
  */
 #include "event2.h"
 
