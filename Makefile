@@ -193,16 +193,18 @@ memcheck: $(LESSON_PROGRAMS) $(COURSE_TOOL) ## Lessons and solutions under valgr
 sanitize: ## Every suite built with ASan+UBSan (build/sanitize)
 	@$(MAKE) BUILD=$(BUILD)/sanitize SANITIZE=1 test test-slow
 
-# ThreadSanitizer, for the programs that start threads: lesson 17's and
-# exercise 08's solution, built with -fsanitize=thread into build/tsan
+# ThreadSanitizer, for the programs that start threads: lesson 17's,
+# lesson 20's mistake 12 and exercise 08's solution, built with
+# -fsanitize=thread into build/tsan
 # (their kit and libsupport too) and run by tests/tsan.sh, which fails on
 # any report and checks that TSan does report the race in the exercise's
 # starter. libevent is not instrumented; tests/tsan.sh says what that
 # means.
 TSAN_CFLAGS := -O1 -g -gdwarf-4 -fsanitize=thread -fno-omit-frame-pointer
-TSAN_PROGRAMS = $(call lesson_programs_for,17) $(filter %/08-worker-thread/event2,$(EX_SOLUTION_PROGRAMS))
+TSAN_PROGRAMS = $(call lesson_programs_for,17) $(filter %-12-no-evthread-bug %-12-no-evthread-fix,$(call lesson_programs_for,20)) \
+	$(filter %/08-worker-thread/event2,$(EX_SOLUTION_PROGRAMS))
 .PHONY: tsan tsan-run
-tsan: ## Lesson 17 and exercise 08 under ThreadSanitizer: no report
+tsan: ## Lessons 17, 20 and exercise 08 under TSan: no report
 	@$(MAKE) BUILD=$(BUILD)/tsan CFLAGS="$(TSAN_CFLAGS)" tsan-run
 
 tsan-run: $$(TSAN_PROGRAMS) $(COURSE_TOOL)

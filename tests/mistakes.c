@@ -15,16 +15,23 @@
 #include "suites.h"
 #include "util.h"
 
+#include "asleep.h"
+#include "tcp_pair.h"
+
 #include <check.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +69,10 @@ static const struct program_case {
       "listener enabled", "1000 times" },
     { "10-blocking-call", "client b answered after a's job ended", "answered before",
       "client b answered before a's job ended", "answered after" },
+    { "11-nagle", "the body waited for the client's ACK of the header: yes", "ACK of the header: no",
+      "the body waited for the client's ACK of the header: no", "ACK of the header: yes" },
+    { "12-no-evthread", "the job ran while the worker waited: no", "waited: yes",
+      "the job ran while the worker waited: yes", "waited: no" },
 };
 enum { NPROGRAMS = sizeof programs / sizeof programs[0] };
 
@@ -490,6 +501,85 @@ START_TEST(event_free_in_its_own_callback_then_close_is_safe)
     ck_assert_ptr_null(conn_a.ev);
     ck_assert_int_eq(conn_b.reads, 1);
     reuse_done();
+}
+END_TEST
+
+/* 2.1's finalizers: event_free_finalize() tears an event down and calls
+   back once its callback can no longer be running; what order 2.1.12
+   gives, here with one thread. */
+static char order[64]; /* one letter per step, in the order they ran */
+static struct event *finalizing;
+
+static void mark(char c)
+{
+    size_t used = strlen(order);
+    ck_assert_uint_lt(used + 1, sizeof order);
+    order[used] = c;
+    order[used + 1] = '\0';
+}
+
+static void on_finalized(struct event *ev, void *arg)
+{
+    ck_assert_ptr_eq(ev, finalizing);
+    ck_assert_ptr_eq(arg, &finalizing);
+    mark('F');
+}
+
+/* 'c': the callback begins; 'r': event_free_finalize() has returned;
+   'e': the callback ends. */
+static void on_finalize_self(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    ck_assert_ptr_eq(arg, &finalizing);
+    mark('c');
+    ck_assert_int_eq(event_free_finalize(0, finalizing, on_finalized), 0);
+    mark('r');
+    mark('e');
+}
+
+/* Called in the event's own callback, event_free_finalize() returns at
+   once; the finalizer runs after the callback has returned, in the same
+   pass of the loop, as a callback of its own (then the event is freed). */
+START_TEST(event_free_finalize_in_its_own_callback_calls_back_after_it)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    finalizing = event_new(base, -1, 0, on_finalize_self, &finalizing);
+    ck_assert_ptr_nonnull(finalizing);
+    order[0] = '\0';
+    event_active(finalizing, EV_READ, 0);
+    ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_str_eq(order, "creF");
+    event_base_free(base);
+}
+END_TEST
+
+/* Outside the loop, event_finalize() (on storage the program owns) calls
+   nothing back yet: the event can no longer be added (event_add() fails),
+   and its finalizer runs when the loop next runs, or at event_base_free();
+   then the storage is the program's to free. */
+START_TEST(event_finalize_outside_the_loop_calls_back_from_the_loop)
+{
+    for (int free_base = 0; free_base <= 1; free_base++) {
+        struct event_base *base = event_base_new();
+        ck_assert_ptr_nonnull(base);
+        finalizing = malloc(event_get_struct_event_size()); /* storage the program owns */
+        ck_assert_ptr_nonnull(finalizing);
+        ck_assert_int_eq(event_assign(finalizing, base, -1, 0, on_finalize_self, &finalizing), 0);
+        order[0] = '\0';
+        ck_assert_int_eq(event_finalize(0, finalizing, on_finalized), 0);
+        ck_assert_int_eq(event_add(finalizing, NULL), -1);
+        ck_assert_str_eq(order, "");
+        if (free_base) {
+            event_base_free(base); /* runs the finalizer */
+            ck_assert_str_eq(order, "F");
+        } else {
+            ck_assert_int_eq(event_base_loop(base, EVLOOP_NONBLOCK), 1); /* then nothing is left */
+            ck_assert_str_eq(order, "F");
+            event_base_free(base);
+        }
+        free(finalizing); /* event_finalize() leaves the storage to its owner */
+    }
 }
 END_TEST
 
@@ -989,6 +1079,286 @@ START_TEST(slices_run_again_with_event_active_keep_other_clients_out)
 }
 END_TEST
 
+/* --- 11: Nagle's algorithm and the client's delayed ACK ------------------------------ */
+
+/* A reply in two parts, as the lesson's server sends it: a header, then a
+   body, on a connection over 127.0.0.1 that has had one exchange already
+   (a fresh connection ACKs at once). */
+static const char nagle_header[] = "200 OK, 6 bytes\n", nagle_body[] = "ready\n";
+enum { NAGLE_REQUEST = 12, NAGLE_HEADER = sizeof nagle_header - 1, NAGLE_BODY = sizeof nagle_body - 1 };
+static unsigned nagle_held; /* unsent in the server's kernel right after the reply was written */
+static int nagle_server;
+
+static void on_request_two_sends(evutil_socket_t fd, short what, void *arg)
+{
+    char data[64];
+    (void)what, (void)arg;
+    ck_assert_int_eq(recv(fd, data, sizeof data, 0), NAGLE_REQUEST);
+    ck_assert_int_eq(send(fd, nagle_header, NAGLE_HEADER, 0), NAGLE_HEADER);
+    ck_assert_int_eq(send(fd, nagle_body, NAGLE_BODY, 0), NAGLE_BODY);
+    struct loopback_sender state;
+    loopback_sender_state(fd, &state);
+    nagle_held = state.unsent;
+}
+
+static void on_request_two_bufferevent_writes(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(evbuffer_drain(bufferevent_get_input(bev), NAGLE_REQUEST), 0);
+    ck_assert_int_eq(bufferevent_write(bev, nagle_header, NAGLE_HEADER), 0);
+    ck_assert_int_eq(bufferevent_write(bev, nagle_body, NAGLE_BODY), 0);
+}
+
+static void on_reply_written(struct bufferevent *bev, void *arg)
+{
+    (void)bev, (void)arg;
+    struct loopback_sender state;
+    loopback_sender_state(nagle_server, &state);
+    nagle_held = state.unsent;
+}
+
+struct nagle_run {
+    int peer_has;      /* bytes at the client once the header had come */
+    long long body_ms; /* from the reply's writing to the body's arrival */
+};
+
+/* Two requests, each answered in two writes (two send()s, or two
+   bufferevent_write()s); what the second showed. False if the client
+   acknowledged the header before we looked (a stall of 40 ms). */
+static bool two_part_reply(bool nodelay, bool bufferevent, struct nagle_run *run)
+{
+    int peer;
+    loopback_pair(&peer, &nagle_server);
+    loopback_set_nodelay(nagle_server, nodelay);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct event *ev = NULL;
+    struct bufferevent *bev = NULL;
+    if (bufferevent) {
+        bev = bufferevent_socket_new(base, nagle_server, 0);
+        ck_assert_ptr_nonnull(bev);
+        bufferevent_setcb(bev, on_request_two_bufferevent_writes, on_reply_written, NULL, NULL);
+        ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+    } else {
+        ev = event_new(base, nagle_server, EV_READ | EV_PERSIST, on_request_two_sends, NULL);
+        ck_assert_ptr_nonnull(ev);
+        ck_assert_int_eq(event_add(ev, NULL), 0);
+    }
+    bool clean = false;
+    for (int round = 0; round < 2; round++) {
+        loopback_send(peer, NAGLE_REQUEST);
+        loopback_wait_for(nagle_server, NAGLE_REQUEST);
+        struct loopback_sender before, after;
+        loopback_sender_state(nagle_server, &before);
+        nagle_held = 0;
+        long long start = now_ms();
+        /* A bufferevent writes in a later pass than it reads. */
+        while (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+        ck_assert_int_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+        loopback_wait_for(peer, NAGLE_HEADER);
+        run->peer_has = loopback_unread(peer);
+        loopback_sender_state(nagle_server, &after);
+        clean = after.acked == before.acked;
+        loopback_receive(peer, NAGLE_HEADER + NAGLE_BODY);
+        run->body_ms = now_ms() - start;
+    }
+    if (bev != NULL)
+        bufferevent_free(bev);
+    if (ev != NULL)
+        event_free(ev);
+    event_base_free(base);
+    close(nagle_server);
+    close(peer);
+    return clean;
+}
+
+static void nagle_reply(bool nodelay, bool bufferevent, struct nagle_run *run)
+{
+    for (int attempt = 1; !two_part_reply(nodelay, bufferevent, run); attempt++)
+        ck_assert_msg(attempt < 20, "the client acknowledged early 20 times running");
+}
+
+/* Nagle's algorithm on (the default): the first send() leaves, the second
+   waits in the kernel while the first is unacknowledged, and the client
+   delays that ACK: the body arrives no sooner than 20 ms after it was
+   written (a lower bound only; Linux delays an ACK 40 ms at least). */
+START_TEST(a_reply_in_two_sends_waits_for_the_clients_delayed_ack)
+{
+    struct nagle_run run;
+    nagle_reply(false, false, &run);
+    ck_assert_uint_eq(nagle_held, NAGLE_BODY);
+    ck_assert_int_eq(run.peer_has, NAGLE_HEADER);
+    ck_assert_int_ge(run.body_ms, 20);
+}
+END_TEST
+
+/* The whole reply reaches the client at once: nothing held. */
+static void nothing_waits(bool nodelay, bool bufferevent)
+{
+    struct nagle_run run;
+    nagle_reply(nodelay, bufferevent, &run);
+    ck_assert_uint_eq(nagle_held, 0);
+    ck_assert_int_eq(run.peer_has, NAGLE_HEADER + NAGLE_BODY);
+}
+
+/* TCP_NODELAY on the server's socket: both send()s leave at once. */
+START_TEST(with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once)
+{
+    nothing_waits(true, false);
+}
+END_TEST
+
+/* Two bufferevent_write()s in one callback leave together: the output
+   buffer is written in a later pass, all of it. With Nagle's algorithm
+   on, nothing waits. */
+START_TEST(two_bufferevent_writes_in_one_callback_leave_together)
+{
+    nothing_waits(false, true);
+}
+END_TEST
+
+static void on_accepted(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *address,
+                        int length, void *arg)
+{
+    (void)address, (void)length;
+    *(int *)arg = fd;
+    ck_assert_int_eq(event_base_loopbreak(evconnlistener_get_base(listener)), 0);
+}
+
+/* libevent leaves Nagle's algorithm on: a socket evconnlistener accepts
+   has TCP_NODELAY off. */
+START_TEST(evconnlistener_leaves_tcp_nodelay_off)
+{
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    int accepted = -1;
+    struct evconnlistener *listener =
+        evconnlistener_new_bind(base, on_accepted, &accepted, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+                                (struct sockaddr *)&address, sizeof address);
+    ck_assert_ptr_nonnull(listener);
+    socklen_t length = sizeof address;
+    ck_assert_int_eq(getsockname(evconnlistener_get_fd(listener), (struct sockaddr *)&address, &length), 0);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(client, 0);
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&address, sizeof address), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 0);
+    ck_assert_int_ge(accepted, 0);
+    int nodelay = -1;
+    length = sizeof nodelay;
+    ck_assert_int_eq(getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &length), 0);
+    ck_assert_int_eq(nodelay, 0);
+    close(accepted);
+    close(client);
+    evconnlistener_free(listener);
+    event_base_free(base);
+}
+END_TEST
+
+/* --- 12: a base for two threads, without evthread_use_pthreads() ------------------ */
+
+/* The test's thread runs the loop, watching a pipe; a worker waits until
+   that thread sleeps in epoll_wait(), adds a timer with a zero timeout,
+   waits up to 2 s for its callback (generous: a woken loop runs it at
+   once on a busy machine too), then writes a byte to the pipe. */
+enum threads_when { NO_THREADS, THREADS_FIRST, THREADS_AFTER_THE_BASE };
+
+static struct event *late_job;
+static int late_wake[2];
+static atomic_int late_loop_tid, late_job_ran;
+static bool late_ran_while_waiting; /* the worker's finding, read after the join */
+
+static void on_late_job(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    atomic_store(&late_job_ran, 1);
+}
+
+static void on_late_wake(evutil_socket_t fd, short what, void *arg)
+{
+    char byte;
+    (void)what;
+    ck_assert_int_eq(read(fd, &byte, 1), 1);
+    ck_assert_int_eq(event_del(arg), 0);
+}
+
+static void *add_from_a_worker(void *arg)
+{
+    static const struct timeval zero = { 0, 0 };
+    (void)arg;
+    asleep_wait_for_epoll(atomic_load(&late_loop_tid), 10000);
+    if (event_add(late_job, &zero) != 0)
+        return NULL; /* late_ran_while_waiting stays false; the test sees the job never ran */
+    long long deadline = now_ms() + 2000;
+    while (!atomic_load(&late_job_ran) && now_ms() < deadline)
+        sleep_ms(1);
+    late_ran_while_waiting = atomic_load(&late_job_ran);
+    if (write(late_wake[1], "w", 1) != 1)
+        return NULL;
+    return NULL;
+}
+
+/* Whether the worker's timer ran while the worker waited; it must have
+   run by the end, once the pipe woke the loop. */
+static bool job_ran_while_the_worker_waited(enum threads_when when)
+{
+    if (when == THREADS_FIRST)
+        ck_assert_int_eq(evthread_use_pthreads(), 0);
+    struct event_base *base = event_base_new();
+    ck_assert_ptr_nonnull(base);
+    if (when == THREADS_AFTER_THE_BASE)
+        ck_assert_int_eq(evthread_use_pthreads(), 0);
+    late_job = evtimer_new(base, on_late_job, NULL);
+    ck_assert_ptr_nonnull(late_job);
+    ck_assert_int_eq(pipe(late_wake), 0);
+    struct event *wake = event_new(base, late_wake[0], EV_READ | EV_PERSIST, on_late_wake, event_self_cbarg());
+    ck_assert_ptr_nonnull(wake);
+    ck_assert_int_eq(event_add(wake, NULL), 0);
+    atomic_store(&late_job_ran, 0);
+    late_ran_while_waiting = false;
+    atomic_store(&late_loop_tid, asleep_thread_id());
+    pthread_t worker;
+    ck_assert_int_eq(pthread_create(&worker, NULL, add_from_a_worker, NULL), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 1);
+    ck_assert_int_eq(pthread_join(worker, NULL), 0);
+    ck_assert_msg(atomic_load(&late_job_ran), "the job never ran");
+    event_free(wake);
+    event_free(late_job);
+    close(late_wake[0]);
+    close(late_wake[1]);
+    event_base_free(base);
+    if (when != NO_THREADS)
+        libevent_global_shutdown();
+    return late_ran_while_waiting;
+}
+
+/* Without evthread_use_pthreads(), event_add() from another thread puts
+   the timer in the base's heap, and nothing wakes the loop: it runs the
+   timer only when the pipe wakes it, 2 s later. */
+START_TEST(event_add_from_another_thread_does_not_wake_an_unthreaded_loop)
+{
+    ck_assert(!job_ran_while_the_worker_waited(NO_THREADS));
+}
+END_TEST
+
+/* evthread_use_pthreads() before event_base_new(): the same event_add()
+   wakes the loop, which runs the timer at once. */
+START_TEST(event_add_from_another_thread_wakes_a_base_made_after_evthread_use_pthreads)
+{
+    ck_assert(job_ran_while_the_worker_waited(THREADS_FIRST));
+}
+END_TEST
+
+/* evthread_use_pthreads() after event_base_new() is too late for that
+   base: it has no way to be woken, and event_add() from another thread
+   does not wake its loop. */
+START_TEST(evthread_use_pthreads_after_event_base_new_is_too_late_for_that_base)
+{
+    ck_assert(!job_ran_while_the_worker_waited(THREADS_AFTER_THE_BASE));
+}
+END_TEST
+
 Suite *mistakes_suite(void)
 {
     Suite *s = suite_create("mistakes");
@@ -1011,7 +1381,9 @@ Suite *mistakes_suite(void)
         { "free-unsent", { bufferevent_free_throws_away_unsent_output,
                            freeing_in_the_write_callback_loses_nothing } },
         { "free-in-cb", { a_socket_closed_with_its_event_added_leaves_its_number_deaf,
-                          event_free_in_its_own_callback_then_close_is_safe } },
+                          event_free_in_its_own_callback_then_close_is_safe,
+                          event_free_finalize_in_its_own_callback_calls_back_after_it,
+                          event_finalize_outside_the_loop_calls_back_from_the_loop } },
         { "add-twice", { adding_a_pending_timer_again_moves_its_deadline,
                          event_assign_on_an_added_timer_makes_the_loop_spin,
                          event_del_before_event_assign_is_allowed_in_debug_mode } },
@@ -1024,6 +1396,13 @@ Suite *mistakes_suite(void)
         { "blocking-call", { a_callback_that_blocks_delays_every_other_callback,
                              a_job_in_zero_timeout_slices_lets_other_clients_in_between,
                              slices_run_again_with_event_active_keep_other_clients_out } },
+        { "nagle", { a_reply_in_two_sends_waits_for_the_clients_delayed_ack,
+                     with_tcp_nodelay_a_reply_in_two_sends_leaves_at_once,
+                     two_bufferevent_writes_in_one_callback_leave_together,
+                     evconnlistener_leaves_tcp_nodelay_off } },
+        { "no-evthread", { event_add_from_another_thread_does_not_wake_an_unthreaded_loop,
+                           event_add_from_another_thread_wakes_a_base_made_after_evthread_use_pthreads,
+                           evthread_use_pthreads_after_event_base_new_is_too_late_for_that_base } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tc = tcase_create(cases[i].name);

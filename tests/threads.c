@@ -30,6 +30,8 @@
 #include "suites.h"
 #include "util.h"
 
+#include "asleep.h" /* asleep_in_epoll(): lessons/lib, shared with lesson 20 */
+
 #include <event.h> /* event_init(), event_set(): the 1.x calls */
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -44,7 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,25 +99,6 @@ static void *loop_thread(void *arg)
     atomic_store(&l->result, event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY));
     atomic_store(&l->done, true);
     return NULL;
-}
-
-/* Is thread tid blocked in epoll_wait()? The first field of
-   /proc/self/task/TID/syscall is the number of the call it is blocked in. */
-static bool asleep_in_epoll(int tid)
-{
-    char path[64], text[64] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return false;
-    bool ok = fgets(text, sizeof text, f) != NULL;
-    fclose(f);
-    long call = ok ? strtol(text, NULL, 10) : -1;
-#ifdef SYS_epoll_wait
-    if (call == SYS_epoll_wait)
-        return true;
-#endif
-    return call == SYS_epoll_pwait;
 }
 
 /* Run base's loop in a new thread; return once it is asleep. */

@@ -1,10 +1,10 @@
 /*
- * tcp_pair.h - what lesson 21's programs need to watch TCP from both ends
- * at once, in one process: a connection over 127.0.0.1, waiting (without
- * sleeping) until a socket holds a number of bytes, and what the kernel
- * says about a sender's queue. Style-neutral: no libevent calls (the build
- * checks), only the socket API. Each function exits with status 1 and a
- * message on stderr if a call fails.
+ * tcp_pair.h - what lesson 21's programs (and lesson 20's mistake 11) need
+ * to watch TCP from both ends at once, in one process: a connection over
+ * 127.0.0.1, waiting (without sleeping) until a socket holds a number of
+ * bytes, and what the kernel says about a sender's queue. Style-neutral:
+ * no libevent calls (the build checks), only the socket API. Each function
+ * exits with status 1 and a message on stderr if a call fails.
  */
 #ifndef LESSONS_TCP_PAIR_H
 #define LESSONS_TCP_PAIR_H
