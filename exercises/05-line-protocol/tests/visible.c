@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "protocol.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +112,19 @@ START_TEST(uses_evbuffer_readln_and_a_watermark)
 }
 END_TEST
 
+/* The longest line the protocol allows: 64 bytes before its end. */
+START_TEST(accepts_a_line_of_64_bytes)
+{
+    int fd = client();
+    char line[80], expected[80];
+    snprintf(line, sizeof line, "ECHO %s\r\n", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    ck_assert_uint_eq(strlen(line), 64 + 2);
+    snprintf(expected, sizeof expected, "%.59s\n", line + 5);
+    expect_answer(fd, line, expected, "a line of 64 bytes, the longest allowed, and \\r\\n");
+    done(fd);
+}
+END_TEST
+
 void exercise_tests(Suite *suite)
 {
     GRADED_TEST(suite, answers_ping, 30);
@@ -120,6 +134,7 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, accepts_crlf_line_endings, 30);
     GRADED_TEST(suite, answers_unknown_commands, 30);
     GRADED_TEST(suite, rejects_a_long_line_before_its_end, 30);
+    GRADED_TEST(suite, accepts_a_line_of_64_bytes, 30);
     GRADED_TEST(suite, quit_says_bye_then_closes, 30);
     GRADED_TEST(suite, uses_evbuffer_readln_and_a_watermark, 30);
 }

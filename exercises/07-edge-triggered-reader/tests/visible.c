@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 START_TEST(counts_a_short_message)
@@ -109,6 +110,23 @@ START_TEST(keeps_the_reader_edge_triggered)
 }
 END_TEST
 
+/* A client that sends and resets (close with SO_LINGER 0) costs the server
+   that connection only. */
+START_TEST(survives_a_client_reset)
+{
+    int port = start_server();
+    int rude = client(port);
+    harness_send_text(rude, "a few bytes, then a reset\n");
+    struct linger reset = { 1, 0 };
+    ck_assert_int_eq(setsockopt(rude, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(rude);
+    int fd = client(port);
+    send_and_hang_up(fd, "after\n", 6, true);
+    expect_counts(fd, "after\n", 6, "a new client, after another reset its connection, sent \"after\\n\"");
+    done(fd);
+}
+END_TEST
+
 void exercise_tests(Suite *suite)
 {
     GRADED_TEST(suite, counts_a_short_message, 30);
@@ -118,4 +136,5 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
     GRADED_TEST(suite, uses_only_event2_functions, 30);
     GRADED_TEST(suite, keeps_the_reader_edge_triggered, 30);
+    GRADED_TEST(suite, survives_a_client_reset, 30);
 }
