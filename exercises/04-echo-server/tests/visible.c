@@ -229,7 +229,7 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, serves_clients_at_the_same_time, 40);
     GRADED_TEST(suite, closes_after_the_client_hangs_up, 30);
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
     GRADED_TEST(suite, survives_a_client_that_vanishes_mid_echo, 30);
     GRADED_TEST(suite, echoes_everything_before_closing, 40);
 }

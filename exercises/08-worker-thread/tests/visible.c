@@ -110,7 +110,7 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, keeps_each_workers_order, 60);
     GRADED_TEST(suite, survives_many_runs_under_load, 240);
     GRADED_TEST(suite, rejects_bad_arguments, 60);
-    GRADED_TEST(suite, calls_evthread_use_pthreads, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, calls_evthread_use_pthreads, PURITY_TEST_S);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
     GRADED_TEST(suite, frees_everything, 300);
 }

@@ -77,6 +77,8 @@ START_TEST(serves_many_clients_at_once)
 }
 END_TEST
 
+/* Measured as CURL_TEST_S in visible.c: 12.6 s and 10.8 s at worst; 60 s
+   is about 5 times that. */
 void exercise_hidden_tests(Suite *suite)
 {
     HIDDEN_TEST(suite, survives_malformed_requests, 60);

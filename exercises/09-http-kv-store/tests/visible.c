@@ -242,18 +242,26 @@ START_TEST(survives_a_malformed_request)
 }
 END_TEST
 
+/* Time limits, measured 2026-12-02 on this 2-core VM (10 gradings of the
+   solution, load average 16 to 20, two busy loops of ours in the first
+   five, the runner at nice 10): a test that runs curl took up to 22 s,
+   and bad_keys_get_400_and_other_paths_404 (ten curls) went over the
+   30 s these tests had, once. Each curl starts a process, which a busy
+   machine makes slow; 120 s is 4 times the worst seen. */
+enum { CURL_TEST_S = 120 };
+
 void exercise_tests(Suite *suite)
 {
-    GRADED_TEST(suite, put_then_get_returns_the_value, 30);
-    GRADED_TEST(suite, get_of_a_missing_key_is_404, 30);
-    GRADED_TEST(suite, put_answers_201_then_204, 30);
-    GRADED_TEST(suite, delete_removes_the_key, 30);
-    GRADED_TEST(suite, values_are_binary_safe, 30);
-    GRADED_TEST(suite, value_over_the_limit_is_413, 30);
-    GRADED_TEST(suite, other_methods_get_405, 30);
-    GRADED_TEST(suite, bad_keys_get_400_and_other_paths_404, 30);
-    GRADED_TEST(suite, keeps_the_connection_alive, 30);
-    GRADED_TEST(suite, survives_a_malformed_request, 30);
+    GRADED_TEST(suite, put_then_get_returns_the_value, CURL_TEST_S);
+    GRADED_TEST(suite, get_of_a_missing_key_is_404, CURL_TEST_S);
+    GRADED_TEST(suite, put_answers_201_then_204, CURL_TEST_S);
+    GRADED_TEST(suite, delete_removes_the_key, CURL_TEST_S);
+    GRADED_TEST(suite, values_are_binary_safe, CURL_TEST_S);
+    GRADED_TEST(suite, value_over_the_limit_is_413, CURL_TEST_S);
+    GRADED_TEST(suite, other_methods_get_405, CURL_TEST_S);
+    GRADED_TEST(suite, bad_keys_get_400_and_other_paths_404, CURL_TEST_S);
+    GRADED_TEST(suite, keeps_the_connection_alive, CURL_TEST_S);
+    GRADED_TEST(suite, survives_a_malformed_request, CURL_TEST_S);
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
 }
