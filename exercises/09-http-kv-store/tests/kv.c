@@ -13,7 +13,7 @@
 
 /* One curl script's limit. Measured 2026-12-02 (see CURL_TEST_S in
    visible.c): the ten scripts of one test took 30 s together, about 3 s
-   each at load average 16 to 20; 20 s is over 6 times that. */
+   each at load average 12 to 23; 20 s is over 6 times that. */
 enum { CURL_MS = 20000 };
 
 int start_kv_server(struct subject *server, int max_value)

@@ -243,8 +243,8 @@ START_TEST(survives_a_malformed_request)
 END_TEST
 
 /* Time limits, measured 2026-12-02 on this 2-core VM (10 gradings of the
-   solution, load average 16 to 20, two busy loops of ours in the first
-   five, the runner at nice 10): a test that runs curl took up to 22 s,
+   solution, load average 12 to 23, two busy loops of ours in the first
+   four, the runner at nice 10): a test that runs curl took up to 22 s,
    and bad_keys_get_400_and_other_paths_404 (ten curls) went over the
    30 s these tests had, once. Each curl starts a process, which a busy
    machine makes slow; 120 s is 4 times the worst seen. */
