@@ -1,8 +1,12 @@
 /*
- * Exercise 01, graded tests: the ported program prints the same trace, and
- * is event2 style through and through (its object calls no 1.x function
- * and read no compat header: .ci/purity.sh, as the lessons' build
- * uses it).
+ * Exercise 01, graded tests: the ported program prints the same trace, is
+ * event2 style through and through (its object calls no 1.x function and
+ * read no compat header: .ci/purity.sh, as the lessons' build uses it),
+ * and frees what event2 style allocates: the 1.x program owned its
+ * events; after the port libevent allocates them, and each needs its
+ * event_free(). Every kind of leak counts, "still reachable" too: the
+ * events sit in static pointers, so one never freed is still reachable at
+ * exit, never "lost".
  */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -66,9 +70,33 @@ START_TEST(includes_no_compat_header)
 }
 END_TEST
 
+START_TEST(frees_every_event)
+{
+    static const char *const valgrind[] = { "valgrind", "--quiet", "--error-exitcode=99",
+                                            "--leak-check=full",
+                                            "--errors-for-leak-kinds=all",
+                                            "--show-leak-kinds=all", NULL };
+    struct run_options options = { .timeout_ms = 30000, .memory_mb = 4096, .wrapper = valgrind };
+    struct outcome o;
+    run_subject("event2", NULL, &options, &o);
+    char why[128];
+    ck_assert_msg(!(o.exited && o.code == 99) || strstr(o.err, "Invalid") == NULL,
+                  "event2 used memory it had freed (an event freed after its base?); valgrind: %s",
+                  harness_excerpt(o.err, strlen(o.err), 200));
+    ck_assert_msg(!(o.exited && o.code == 99),
+                  "event2 ends with memory it never freed: each event_new() needs its "
+                  "event_free(), the base its event_base_free(); valgrind: %s",
+                  harness_excerpt(o.err, strlen(o.err), 200));
+    ck_assert_msg(o.exited && o.code == 0, "under valgrind, event2 %s; stderr: %s",
+                  outcome_describe(&o, why, sizeof why), harness_excerpt(o.err, strlen(o.err), 160));
+    outcome_free(&o);
+}
+END_TEST
+
 void exercise_tests(Suite *suite)
 {
     GRADED_TEST(suite, trace_matches_expected, 20);
-    GRADED_TEST(suite, calls_only_event2_functions, 30);
-    GRADED_TEST(suite, includes_no_compat_header, 30);
+    GRADED_TEST(suite, calls_only_event2_functions, PURITY_TEST_S);
+    GRADED_TEST(suite, includes_no_compat_header, PURITY_TEST_S);
+    GRADED_TEST(suite, frees_every_event, 60);
 }

@@ -89,6 +89,6 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, callbacks_run_in_the_required_order, 20);
     GRADED_TEST(suite, activation_order_is_unchanged, 20);
     GRADED_TEST(suite, reply_activates_retry, 20);
-    GRADED_TEST(suite, is_event1_style, 30);
-    GRADED_TEST(suite, uses_priorities_and_event_active, 30);
+    GRADED_TEST(suite, is_event1_style, PURITY_TEST_S);
+    GRADED_TEST(suite, uses_priorities_and_event_active, PURITY_TEST_S);
 }

@@ -1,10 +1,14 @@
 /*
  * Exercise 04, graded tests: the student's echo server, black box. Each
- * test starts it in a network of its own and talks to it as clients do.
+ * test starts it in a network of its own and talks to it as clients do:
+ * clients that read their echo, and clients that hang up or go away
+ * while theirs is still being written.
  */
 #define _GNU_SOURCE
-#include "harness.h"
+#include "echo.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +145,81 @@ START_TEST(uses_only_event2_functions)
 }
 END_TEST
 
+/* A client sends without reading, half-closes, and goes away (a close
+   with unread data resets the connection) while the server is still
+   writing its echo. A write after that fails with EPIPE: an error on that
+   client, or SIGPIPE for the whole server if it does not ignore it. It
+   takes a connection whose FIN reached the server before the reset, and
+   echo still to write: measured on loopback, 3 MiB did it and 2 MiB did
+   not, so the sizes go up by 1 MiB until the server pushes back (a
+   server that ignores SIGPIPE survives them all). */
+START_TEST(survives_a_client_that_vanishes_mid_echo)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    bool delivered = true;
+    for (size_t mib = 1; mib <= 8 && delivered; mib++) {
+        int fd = harness_connect(&server, port, 2000);
+        send_then_half_close(fd, mib * MIB, &delivered);
+        sleep_ms(50);
+        close(fd);
+        sleep_ms(200);
+        assert_still_running(&server, "when a client that had half-closed went away while its "
+                                      "echo was being written");
+    }
+    int fd = harness_connect(&server, port, 2000);
+    assert_reply(fd, "after\n", "after\n", 3000, "a new client, after others went away mid-echo");
+    close(fd);
+    subject_stop(&server);
+}
+END_TEST
+
+/* A client sends without reading, half-closes, waits 300 ms, then reads:
+   every byte must come back before the server closes. A server that
+   frees the connection on EOF loses the echo still queued (measured:
+   3 MiB sent, 14 KiB lost). Sizes go up by 1 MiB to 4 MiB. */
+START_TEST(echoes_everything_before_closing)
+{
+    struct subject server;
+    int port = harness_start_server(&server, "event2-server", NULL);
+    char *buf = malloc(64 * 1024);
+    for (size_t mib = 1; mib <= 4; mib++) {
+        int fd = harness_connect(&server, port, 2000);
+        bool delivered;
+        size_t sent = send_then_half_close(fd, mib * MIB, &delivered), got = 0;
+        size_t wrong_at = (size_t)-1;
+        sleep_ms(300);
+        bool eof = false;
+        long long deadline = now_ms() + 10000;
+        struct pollfd p = { fd, POLLIN, 0 };
+        while (!eof && now_ms() < deadline && poll(&p, 1, 1000) >= 0) {
+            ssize_t n = recv(fd, buf, 64 * 1024, MSG_DONTWAIT);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (n <= 0) {
+                eof = true;
+                break;
+            }
+            for (ssize_t i = 0; i < n && wrong_at == (size_t)-1; i++)
+                if (buf[i] != pattern(got + (size_t)i))
+                    wrong_at = got + (size_t)i;
+            got += (size_t)n;
+        }
+        ck_assert_msg(eof, "sent %zu MiB and half-closed; %zu bytes came back and the connection "
+                           "stayed open for 10 s more",
+                      mib, got);
+        ck_assert_msg(got == sent && wrong_at == (size_t)-1,
+                      "sent %zu bytes and half-closed (shutdown(SHUT_WR)); %zu came back%s before "
+                      "the server closed: on EOF, close only once the echo still queued has been "
+                      "written",
+                      sent, got, wrong_at != (size_t)-1 ? ", not all of them right," : "");
+        close(fd);
+    }
+    free(buf);
+    subject_stop(&server);
+}
+END_TEST
+
 /* doc: register */
 void exercise_tests(Suite *suite)
 {
@@ -150,6 +229,8 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, serves_clients_at_the_same_time, 40);
     GRADED_TEST(suite, closes_after_the_client_hangs_up, 30);
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
+    GRADED_TEST(suite, survives_a_client_that_vanishes_mid_echo, 30);
+    GRADED_TEST(suite, echoes_everything_before_closing, 40);
 }
 /* doc: end */

@@ -112,5 +112,5 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, keeps_a_client_that_keeps_talking, 30);
     GRADED_TEST(suite, counts_silence_from_the_last_message, 30);
     GRADED_TEST(suite, silent_client_does_not_stop_the_others, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
 }

@@ -12,6 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* REPLY_MS, measured 2026-12-02 on this 2-core VM (20 gradings of the
+   solution, two busy loops of ours and the other engineers' builds, load
+   average 12 to 23, the runner at nice 10): the counts came 361 ms after
+   the hang-up at worst (median 89); 2000 is 5.5 times that. A reader that
+   loses bytes never answers, so no wrong server is let through by it. */
 enum { REPLY_MS = 2000 };
 
 struct subject server;

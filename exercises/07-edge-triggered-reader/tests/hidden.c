@@ -1,6 +1,6 @@
 /*
- * Exercise 07, hidden tests (left out of `make release`): a megabyte sent
- * while the server reads, and a client that resets its connection.
+ * Exercise 07, hidden test (left out of `make release`): a megabyte sent
+ * while the server reads (a variant of the visible counts_a_long_message).
  */
 #define _GNU_SOURCE
 #include "counting.h"
@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 /* 1 MiB, sent as fast as the server takes it (within 5 s): it arrives in
-   many pieces, each an edge, and the hang-up after the last. */
+   many pieces, each an edge, and the hang-up after the last. The whole
+   test took 3.1 s at worst (measured as REPLY_MS in counting.c), its
+   server's start included; a server that stops reading takes no more
+   in 5 s than in 3. */
 START_TEST(counts_a_megabyte)
 {
     enum { SIZE = 1 << 20 };
@@ -39,25 +42,7 @@ START_TEST(counts_a_megabyte)
 }
 END_TEST
 
-/* A client that sends and resets (close with SO_LINGER 0) costs the server
-   that connection only. */
-START_TEST(survives_a_client_reset)
-{
-    int port = start_server();
-    int rude = client(port);
-    harness_send_text(rude, "a few bytes, then a reset\n");
-    struct linger reset = { 1, 0 };
-    ck_assert_int_eq(setsockopt(rude, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
-    close(rude);
-    int fd = client(port);
-    send_and_hang_up(fd, "after\n", 6, true);
-    expect_counts(fd, "after\n", 6, "a new client, after another reset its connection, sent \"after\\n\"");
-    done(fd);
-}
-END_TEST
-
 void exercise_hidden_tests(Suite *suite)
 {
     HIDDEN_TEST(suite, counts_a_megabyte, 30);
-    HIDDEN_TEST(suite, survives_a_client_reset, 30);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 START_TEST(counts_a_short_message)
@@ -58,6 +59,8 @@ START_TEST(closes_after_replying)
     int fd = client(start_server());
     send_and_hang_up(fd, "bye\n", 4, true);
     expect_counts(fd, "bye\n", 4, "sent \"bye\\n\"");
+    /* Measured as REPLY_MS (counting.c): the close came 14 ms after the
+       answer at worst; 3000 only bounds the wait. */
     ck_assert_msg(harness_wait_close(fd, 3000) >= 0,
                   "the answer came, but the connection stayed open for 3 s");
     done(fd);
@@ -70,6 +73,8 @@ START_TEST(stops_cleanly_on_sigterm)
     harness_send_text(fd, "half a message, no hang-up");
     subject_signal(&server, SIGTERM);
     struct outcome o;
+    /* Measured as REPLY_MS (counting.c): the server ended 381 ms after
+       SIGTERM at worst (median 173); 3000 is nearly 8 times that. */
     subject_finish(&server, 3000, &o);
     char why[128];
     ck_assert_msg(o.exited && o.code == 0,
@@ -91,12 +96,16 @@ END_TEST
 START_TEST(keeps_the_reader_edge_triggered)
 {
     start_server(); /* it has accepted one connection: its probe */
-    long long deadline = now_ms() + 2000;
+    /* The line is printed on accept, before the server reads a byte: the
+       whole test took 2.6 s at worst, its start included (measured as
+       REPLY_MS in counting.c). 2000 for this wait alone was too close;
+       5000 is not a time anything is judged on. */
+    long long deadline = now_ms() + 5000;
     const char *line = NULL;
     while ((line = strstr(server.out != NULL ? server.out : "", " accepted")) == NULL &&
            now_ms() < deadline)
         subject_pump(&server, 50);
-    ck_assert_msg(line != NULL, "no \"client accepted\" line within 2 s of a connection");
+    ck_assert_msg(line != NULL, "no \"client accepted\" line within 5 s of a connection");
     size_t len = strcspn(line, "\n");
     const char *events = memmem(line, len, "events=", 7);
     ck_assert_msg(events != NULL, "the \"client accepted\" line has no events=");
@@ -109,6 +118,23 @@ START_TEST(keeps_the_reader_edge_triggered)
 }
 END_TEST
 
+/* A client that sends and resets (close with SO_LINGER 0) costs the server
+   that connection only. */
+START_TEST(survives_a_client_reset)
+{
+    int port = start_server();
+    int rude = client(port);
+    harness_send_text(rude, "a few bytes, then a reset\n");
+    struct linger reset = { 1, 0 };
+    ck_assert_int_eq(setsockopt(rude, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(rude);
+    int fd = client(port);
+    send_and_hang_up(fd, "after\n", 6, true);
+    expect_counts(fd, "after\n", 6, "a new client, after another reset its connection, sent \"after\\n\"");
+    done(fd);
+}
+END_TEST
+
 void exercise_tests(Suite *suite)
 {
     GRADED_TEST(suite, counts_a_short_message, 30);
@@ -116,6 +142,7 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, counts_each_client_on_its_own, 30);
     GRADED_TEST(suite, closes_after_replying, 30);
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
     GRADED_TEST(suite, keeps_the_reader_edge_triggered, 30);
+    GRADED_TEST(suite, survives_a_client_reset, 30);
 }

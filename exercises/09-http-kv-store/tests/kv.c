@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+/* One curl script's limit. Measured 2026-12-02 (see CURL_TEST_S in
+   visible.c): the ten scripts of one test took 30 s together, about 3 s
+   each at load average 12 to 23; 20 s is over 6 times that. */
 enum { CURL_MS = 20000 };
 
 int start_kv_server(struct subject *server, int max_value)
@@ -78,4 +83,18 @@ void expect_status(int port, const char *method, const char *path, const char *b
                       "is \"%s\", not \"%s\"", method, path, status,
                       harness_excerpt(got, strlen(got), 60), want_body);
     free(got);
+}
+
+void kv_abuse(struct subject *server, int port, const void *bytes, size_t n, bool reset)
+{
+    int fd = harness_connect(server, port, 2000);
+    send(fd, bytes, n, MSG_NOSIGNAL);
+    size_t len;
+    bool eof;
+    free(harness_receive(fd, NULL, 100, &len, &eof));
+    if (reset) {
+        struct linger now = { 1, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    }
+    close(fd);
 }

@@ -29,4 +29,9 @@ int kv_request(int port, const char *method, const char *path, const char *body,
 void expect_status(int port, const char *method, const char *path, const char *body,
                    int want_status, const char *want_body);
 
+/* Send n bytes on a connection of their own, read what comes back for a
+   moment (an error page, a close or nothing: all fine), and hang up,
+   resetting the connection when reset is true: a malformed request. */
+void kv_abuse(struct subject *server, int port, const void *bytes, size_t n, bool reset);
+
 #endif

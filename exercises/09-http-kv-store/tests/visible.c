@@ -201,17 +201,67 @@ START_TEST(uses_only_event2_functions)
 }
 END_TEST
 
+/* What "a malformed request costs the server nothing" means, in three
+   requests: a request line that is not HTTP, a body cut short by a
+   hang-up, a key of 8 KB (a 400 to answer, not a key to copy into a
+   buffer of 65). The hidden survives_malformed_requests sends more. */
+START_TEST(survives_a_malformed_request)
+{
+    struct subject server;
+    int port = start_kv_server(&server, 0);
+    static char long_key[8 * 1024 + 64];
+    strcpy(long_key, "GET /kv/");
+    memset(long_key + 8, 'k', 8 * 1024);
+    strcpy(long_key + 8 + 8 * 1024, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    static const char *const texts[] = {
+        "garbage\r\n\r\n",
+        "PUT /kv/a HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        kv_abuse(&server, port, texts[i], strlen(texts[i]), false);
+    kv_abuse(&server, port, long_key, strlen(long_key), false);
+    /* The PUT's status only (000: no answer), so that a failure can say
+       what became of the server. */
+    char *put = kv_script(port,
+                          "curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary "
+                          "'still serving' \"$URL/kv/after\" 2> /dev/null; true",
+                          "PUT after malformed requests");
+    if (strcmp(put, "201") != 0) {
+        struct outcome o;
+        char why[128];
+        subject_finish(&server, 2000, &o);
+        ck_abort_msg("after a request line that is not HTTP, a body cut short by a hang-up and a "
+                     "GET of a key of 8 KB, a PUT of a new key got status %s, and the server %s: "
+                     "a malformed request must cost it nothing; stderr: %s",
+                     put, o.timed_out ? "was still running" : outcome_describe(&o, why, sizeof why),
+                     harness_excerpt(o.err, strlen(o.err), 120));
+    }
+    free(put);
+    expect_status(port, "GET", "/kv/after", NULL, 200, "still serving");
+    subject_stop(&server);
+}
+END_TEST
+
+/* Time limits, measured 2026-12-02 on this 2-core VM (10 gradings of the
+   solution, load average 12 to 23, two busy loops of ours in the first
+   four, the runner at nice 10): a test that runs curl took up to 22 s,
+   and bad_keys_get_400_and_other_paths_404 (ten curls) went over the
+   30 s these tests had, once. Each curl starts a process, which a busy
+   machine makes slow; 120 s is 4 times the worst seen. */
+enum { CURL_TEST_S = 120 };
+
 void exercise_tests(Suite *suite)
 {
-    GRADED_TEST(suite, put_then_get_returns_the_value, 30);
-    GRADED_TEST(suite, get_of_a_missing_key_is_404, 30);
-    GRADED_TEST(suite, put_answers_201_then_204, 30);
-    GRADED_TEST(suite, delete_removes_the_key, 30);
-    GRADED_TEST(suite, values_are_binary_safe, 30);
-    GRADED_TEST(suite, value_over_the_limit_is_413, 30);
-    GRADED_TEST(suite, other_methods_get_405, 30);
-    GRADED_TEST(suite, bad_keys_get_400_and_other_paths_404, 30);
-    GRADED_TEST(suite, keeps_the_connection_alive, 30);
+    GRADED_TEST(suite, put_then_get_returns_the_value, CURL_TEST_S);
+    GRADED_TEST(suite, get_of_a_missing_key_is_404, CURL_TEST_S);
+    GRADED_TEST(suite, put_answers_201_then_204, CURL_TEST_S);
+    GRADED_TEST(suite, delete_removes_the_key, CURL_TEST_S);
+    GRADED_TEST(suite, values_are_binary_safe, CURL_TEST_S);
+    GRADED_TEST(suite, value_over_the_limit_is_413, CURL_TEST_S);
+    GRADED_TEST(suite, other_methods_get_405, CURL_TEST_S);
+    GRADED_TEST(suite, bad_keys_get_400_and_other_paths_404, CURL_TEST_S);
+    GRADED_TEST(suite, keeps_the_connection_alive, CURL_TEST_S);
+    GRADED_TEST(suite, survives_a_malformed_request, CURL_TEST_S);
     GRADED_TEST(suite, stops_cleanly_on_sigterm, 30);
-    GRADED_TEST(suite, uses_only_event2_functions, 30);
+    GRADED_TEST(suite, uses_only_event2_functions, PURITY_TEST_S);
 }
