@@ -14,10 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bounds of these tests, measured 2026-12-02 on this 2-core VM: 10
+   gradings of the solution with two busy loops of ours and the other
+   engineers' work (load average 7 to 12), the runner at nice 10. The run
+   here took 1329 ms at worst (median 537), sandbox included: the default
+   limit it had, 5 s, is only 3.8 times that, and loads of 20 to 31 were
+   seen in other gradings. 10 s is 7.5 times it, and the test's 20 s holds
+   it and run_subject()'s 3 s of grace. The purity tests took up to
+   17.1 s of their PURITY_TEST_S (120). A program that hangs fails here
+   whatever the limit; none of them judges speed. */
 START_TEST(trace_matches_expected)
 {
     struct outcome o;
-    run_subject("event2", NULL, NULL, &o);
+    struct run_options options = { .timeout_ms = 10000 };
+    run_subject("event2", NULL, &options, &o);
     assert_exited_zero(&o, "event2");
     char *want = harness_expected("expected.trace");
     assert_same_trace(want, o.out, "the trace");
@@ -76,7 +86,13 @@ START_TEST(frees_every_event)
                                             "--leak-check=full",
                                             "--errors-for-leak-kinds=all",
                                             "--show-leak-kinds=all", NULL };
-    struct run_options options = { .timeout_ms = 30000, .memory_mb = 4096, .wrapper = valgrind };
+    /* Valgrind is slow: the solution's run under it took 21.1 s at worst
+       (median 15.4), measured as trace_matches_expected's, against the
+       30 s this limit once was. It is 90 s now, 4.3 times the worst
+       seen, for the loads of 20 to 31 other gradings met; the test's
+       limit (120 s) holds it and the 3 s of grace. A leak is judged by
+       valgrind's exit status, never by time. */
+    struct run_options options = { .timeout_ms = 90000, .memory_mb = 4096, .wrapper = valgrind };
     struct outcome o;
     run_subject("event2", NULL, &options, &o);
     char why[128];
@@ -98,5 +114,5 @@ void exercise_tests(Suite *suite)
     GRADED_TEST(suite, trace_matches_expected, 20);
     GRADED_TEST(suite, calls_only_event2_functions, PURITY_TEST_S);
     GRADED_TEST(suite, includes_no_compat_header, PURITY_TEST_S);
-    GRADED_TEST(suite, frees_every_event, 60);
+    GRADED_TEST(suite, frees_every_event, 120);
 }

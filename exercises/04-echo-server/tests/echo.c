@@ -39,6 +39,8 @@ size_t send_without_reading(int fd, size_t most, int stall_ms)
 
 size_t send_then_half_close(int fd, size_t size, bool *delivered)
 {
+    /* The 1 s stall and the 2 s to deliver: measured in visible.c, at
+       survives_a_client_that_vanishes_mid_echo. */
     size_t sent = send_without_reading(fd, size, 1000);
     int queued = 1;
     for (long long end = now_ms() + 2000; now_ms() < end; sleep_ms(10))

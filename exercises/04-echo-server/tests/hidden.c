@@ -40,7 +40,10 @@ END_TEST
    loopback); a server that reads everything took all 96 MiB in 7 s at
    load average 24. 32 MiB sits between; the 3 s stall is what "cannot
    send more" means (under load a server that pushes back stops at the
-   same bound, only later). */
+   same bound, only later). Measured as REPLY_MS (visible.c): a send
+   that had to wait for the solution waited 208 ms at worst, so 3 s is
+   14 times that; the test took 4.3 s at worst of its 40, the reset
+   one 0.7 s of its 30. */
 START_TEST(stops_reading_a_client_that_never_reads)
 {
     struct subject server;

@@ -16,6 +16,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The bounds of exercise 04's tests (these, hidden.c's and echo.c's),
+   measured 2026-12-02 on this 2-core VM: 9 gradings of the solution
+   with two busy loops of ours and the other engineers' work (load
+   average 7 to 12), the runner at nice 10. REPLY_MS: an echo (or the
+   echo and the close) came 144 ms after it was sent at worst; 3000 is
+   20 times that. A client's connection to a server that accepts
+   already (the 2000 of harness_connect() here) took 121 ms at worst. No
+   test took more than 6.1 s of its 30 or 40 (the purity test 14.9 s of
+   PURITY_TEST_S). These bound only how long a test waits for a right
+   answer: a wrong server fails on what it sends, not on when. */
 enum { REPLY_MS = 3000 };
 
 /* Send text on fd and expect exactly it back. */
@@ -66,6 +76,7 @@ START_TEST(echoes_a_large_message)
     for (size_t i = 0; i < size; i++)
         data[i] = (char)('a' + (i * 7) % 26);
     size_t got;
+    /* 1 MiB both ways came back within 416 ms at worst (see REPLY_MS). */
     char *back = harness_exchange(fd, data, size, 10000, &got);
     size_t same = 0;
     while (same < got && back[same] == data[same])
@@ -129,6 +140,7 @@ START_TEST(stops_cleanly_on_sigterm)
     assert_echo(fd, "still here\n", "before SIGTERM");
     subject_signal(&server, SIGTERM);
     struct outcome o;
+    /* The server ended 97 ms after SIGTERM at worst (see REPLY_MS). */
     subject_finish(&server, 3000, &o);
     char why[128];
     ck_assert_msg(o.exited && o.code == 0,
@@ -152,7 +164,13 @@ END_TEST
    takes a connection whose FIN reached the server before the reset, and
    echo still to write: measured on loopback, 3 MiB did it and 2 MiB did
    not, so the sizes go up by 1 MiB until the server pushes back (a
-   server that ignores SIGPIPE survives them all). */
+   server that ignores SIGPIPE survives them all). Under load (see
+   REPLY_MS) 1 to 3 MiB reached the server within 427 ms of their last
+   send at worst, against send_then_half_close()'s 2 s: were it slower,
+   the sizes would stop before 3 MiB and a server that dies of SIGPIPE
+   could pass, so that margin (4.7 times) is the one that matters. The
+   sleeps only order the close after the half-close; a server that died
+   later than 200 ms after it is caught at the next connection. */
 START_TEST(survives_a_client_that_vanishes_mid_echo)
 {
     struct subject server;
@@ -177,7 +195,9 @@ END_TEST
 /* A client sends without reading, half-closes, waits 300 ms, then reads:
    every byte must come back before the server closes. A server that
    frees the connection on EOF loses the echo still queued (measured:
-   3 MiB sent, 14 KiB lost). Sizes go up by 1 MiB to 4 MiB. */
+   3 MiB sent, 14 KiB lost). Sizes go up by 1 MiB to 4 MiB. Under load
+   (see REPLY_MS) the whole echo and the close came 364 ms after the
+   300 ms at worst, against the 10 s allowed. */
 START_TEST(echoes_everything_before_closing)
 {
     struct subject server;
