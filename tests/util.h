@@ -55,11 +55,11 @@ int port_of(int fd);
 
 /* Whether /proc/net/tcp lists a line for which MATCH(line, ARG) is true.
    The kernel hands the table out in pieces, and a line can be skipped
-   when sockets come and go between two pieces (other suites, other
-   programs: a run at load 19 with 4400 sockets in TIME_WAIT missed one);
-   a line it lists is true. So a line not found is looked for again, up to
-   20 reads of the table: a lookup that must find a line does not flake,
-   and one that must not find it only takes longer. */
+   when sockets come and go between two pieces (other suites and programs
+   make thousands of them on a busy machine); a line it lists is true. So
+   a line not found is looked for again, up to 20 reads of the table: a
+   lookup that must find a line does not fail for a skipped one, and one
+   that must not find it only takes longer. */
 bool tcp_table_has(bool (*match)(const char *line, void *arg), void *arg);
 
 /* Append one entry, formatted, to the space-separated record ORDER (of
