@@ -9,7 +9,8 @@
  *     flags, so "pending on READ" and "active with READ" look the same
  *     through it. The dump, a debugging aid, lists "Inserted events" and
  *     "Active events" by address; the probe finds the event's line in each.
- *     Its layout is not a stable API: tests/lessons.c fails if it changes.
+ *     Its layout is not a stable API: a change in it shows as traces that
+ *     no longer match their lessons' expected traces.
  */
 #include "event2.h"
 
